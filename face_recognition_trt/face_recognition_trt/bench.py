@@ -1,0 +1,134 @@
+"""`bench`: time the pipeline on real frames; optionally facenet-pytorch's MTCNN on the same frames."""
+
+from __future__ import annotations
+
+import platform
+import resource
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .image_io import VIDEO_SUFFIXES, iter_image_paths, read_image
+from .pipeline import FacePipeline
+
+
+def fit_frame(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Scale a photo to cover width x height and crop the centre: a camera-like frame."""
+    h, w = image.shape[:2]
+    scale = max(width / w, height / h)
+    resized = cv2.resize(
+        image,
+        (max(width, round(w * scale)), max(height, round(h * scale))),
+        interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR,
+    )
+    y0 = (resized.shape[0] - height) // 2
+    x0 = (resized.shape[1] - width) // 2
+    return np.ascontiguousarray(resized[y0 : y0 + height, x0 : x0 + width])
+
+
+def load_frames(inputs: list[str], width: int, height: int, limit: int) -> list[np.ndarray]:
+    frames: list[np.ndarray] = []
+    for path in iter_image_paths(inputs):
+        if path.suffix.lower() in VIDEO_SUFFIXES:
+            cap = cv2.VideoCapture(str(path))
+            while len(frames) < limit:
+                ok, frame = cap.read()
+                if not ok:
+                    break
+                frames.append(fit_frame(frame, width, height))
+            cap.release()
+        else:
+            frames.append(fit_frame(read_image(path), width, height))
+        if len(frames) >= limit:
+            break
+    return frames
+
+
+def peak_rss_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB on Linux
+
+
+def _stats(values: list[float]) -> dict[str, float]:
+    ms = np.asarray(values) * 1000
+    return {"median": round(float(np.median(ms)), 2), "p90": round(float(np.percentile(ms, 90)), 2)}
+
+
+def run_bench(
+    pipeline: FacePipeline,
+    frames: list[np.ndarray],
+    repeat: int = 1,
+    warmup: int = 3,
+    compare: Callable[[np.ndarray], object] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict:
+    for frame in frames[:warmup]:
+        pipeline.process(frame)
+        if compare:
+            compare(frame)
+    stages: dict[str, list[float]] = {}
+    detect_times, faces, ref_times = [], [], []
+    total = len(frames) * repeat
+    done = 0
+    for _ in range(repeat):
+        for frame in frames:
+            result = pipeline.process(frame)
+            for name, seconds in result.timings.items():
+                stages.setdefault(name, []).append(seconds)
+            detect_times.append(result.timings["pnet"] + result.timings["rnet"] + result.timings["onet"])
+            faces.append(len(result.faces))
+            if compare:
+                t0 = time.perf_counter()
+                compare(frame)
+                ref_times.append(time.perf_counter() - t0)
+            done += 1
+            if progress:
+                progress(done, total)
+    totals = stages.pop("total")
+    ms_per_frame = float(np.median(totals) * 1000)
+    report = {
+        "frames": total,
+        "resolution": f"{frames[0].shape[1]}x{frames[0].shape[0]}",
+        "backend": pipeline.backend_name,
+        "embedder": pipeline.embedder.spec.name,
+        "ms_per_frame": round(ms_per_frame, 2),
+        "p90_ms_per_frame": round(float(np.percentile(totals, 90) * 1000), 2),
+        "fps": round(1000.0 / ms_per_frame, 2),
+        "detect_ms": _stats(detect_times),
+        "stages": {name: _stats(v)["median"] for name, v in stages.items()},
+        "stages_p90": {name: _stats(v)["p90"] for name, v in stages.items()},
+        "faces_per_frame": round(float(np.mean(faces)), 2),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "machine": f"{platform.machine()} {platform.processor() or ''} {_cpu_count()} CPUs".strip(),
+    }
+    if compare:
+        ref = _stats(ref_times)
+        report["compare"] = {
+            "facenet-pytorch": {
+                "ms_per_frame": ref["median"],
+                "p90": ref["p90"],
+                "what": "MTCNN detection only, torch CPU",
+            }
+        }
+        report["speedup"] = round(ref["median"] / report["detect_ms"]["median"], 2)
+    return report
+
+
+def _cpu_count() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def default_bench_inputs() -> list[Path]:
+    """The shared sample photos when they sit beside the checkout (development), else nothing."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        candidate = parent.parent / "shared" / "data" / "samples"
+        if candidate.is_dir():
+            return [candidate / "groups", candidate / "portraits"]
+    return []

@@ -1,0 +1,582 @@
+"""`face-recognition-trt`: everything the ROS nodes do, without ROS.
+
+Exit codes: 0 ok, 1 failure (one clear line on stderr), 2 usage error.
+Machine-readable output (--json) is one JSON document per line and kept stable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .errors import FaceRecognitionError
+from .models.registry import DEFAULT_EMBEDDER, EMBEDDERS, default_models_dir
+
+
+def _progress(desc: str, enabled: bool = True):
+    """A tqdm progress callback on stderr (silent when stderr is not a terminal and not asked for)."""
+    from tqdm import tqdm
+
+    bar = tqdm(desc=desc, unit="img", file=sys.stderr, disable=not enabled, leave=False)
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+        if done == total:
+            bar.close()
+
+    return update
+
+
+def _emit(obj, as_json: bool, text: str | None = None) -> None:
+    if as_json:
+        print(json.dumps(obj), flush=True)
+    elif text is not None:
+        print(text, flush=True)
+
+
+def _pipeline(args):
+    from .backends import BackendOptions
+    from .mtcnn import DetectorConfig
+    from .pipeline import FacePipeline, PipelineConfig
+
+    backend = BackendOptions(
+        kind=args.backend, threads=args.threads, precision=args.precision, engine_cache=args.engine_cache
+    )
+    detector = DetectorConfig(min_face=args.min_face)
+    return FacePipeline(
+        PipelineConfig(models_dir=args.models_dir, embedder=args.embedder, backend=backend, detector=detector)
+    )
+
+
+def _recognizer(args):
+    from .quality import QualityConfig
+    from .recognizer import Recognizer, RecognizerConfig, open_gallery
+
+    pipeline = _pipeline(args)
+    gallery = open_gallery(args.gallery, pipeline)
+    config = RecognizerConfig(
+        threshold=getattr(args, "threshold", None),
+        thumbnails=getattr(args, "thumbnails", False),
+        quality=QualityConfig(min_face=getattr(args, "min_enroll_face", 60.0)),
+    )
+    return Recognizer(pipeline, gallery, config)
+
+
+def _gallery_only(args):
+    """Open the gallery without loading any network (list, forget, rename, export)."""
+    from .embed import load_embedder_spec
+    from .gallery import Gallery
+
+    spec = load_embedder_spec(args.embedder)
+    return Gallery(args.gallery, spec.name, spec.version, spec.dim)
+
+
+# --- models ----------------------------------------------------------------------------------------
+
+
+def cmd_models_fetch(args) -> int:
+    from .models.fetch import fetch
+
+    log = (lambda msg: print(msg, file=sys.stderr, flush=True)) if args.json else print
+    manifest = fetch(args.models_dir, args.embedder_list or [args.embedder], args.checkpoint, args.force, log)
+    _emit({"models_dir": str(args.models_dir), "models": sorted(manifest["models"])}, args.json)
+    return 0
+
+
+def cmd_models_list(args) -> int:
+    from .models.fetch import read_manifest
+
+    models = read_manifest(args.models_dir)["models"]
+    if args.json:
+        print(json.dumps({"models_dir": str(args.models_dir), "models": list(models.values())}))
+        return 0
+    print(f"models in {args.models_dir}:")
+    if not models:
+        print("  none; run `face-recognition-trt models fetch`")
+    for name, entry in sorted(models.items()):
+        print(f"  {name:18s} {entry['file']:24s} {entry['source']}")
+    return 0
+
+
+def cmd_models_build_engines(args) -> int:
+    from .backends import resolve_backend_kind
+
+    if resolve_backend_kind("tensorrt") != "tensorrt":  # raises with the reason when unavailable
+        return 1
+    start = time.perf_counter()
+    pipeline = _pipeline(argparse.Namespace(**{**vars(args), "backend": "tensorrt"}))
+    _emit(
+        {
+            "engine_cache": str(args.engine_cache),
+            "backend": pipeline.backend_name,
+            "seconds": round(time.perf_counter() - start, 1),
+        },
+        args.json,
+        f"engines ready ({pipeline.backend_name}) in {time.perf_counter() - start:.0f} s",
+    )
+    return 0
+
+
+# --- detect / embed --------------------------------------------------------------------------------
+
+
+def _each_image(paths, on_error):
+    from .image_io import iter_image_paths, read_image
+
+    for path in iter_image_paths(paths):
+        try:
+            yield path, read_image(path)
+        except FaceRecognitionError as exc:
+            on_error(path, exc)
+
+
+def _image_error(args):
+    failures = []
+
+    def on_error(path, exc):
+        failures.append(path)
+        print(f"error: {exc}", file=sys.stderr)
+
+    return failures, on_error
+
+
+def cmd_detect(args) -> int:
+    from .pipeline import check_frame
+
+    pipeline = _pipeline(args)
+    failures, on_error = _image_error(args)
+    for path, image in _each_image(args.images, on_error):
+        check_frame(image)
+        det = pipeline.detect(image)
+        faces = [
+            {
+                "box": [round(float(v), 1) for v in det.boxes[i]],
+                "score": round(float(det.scores[i]), 4),
+                "landmarks": [[round(float(x), 1), round(float(y), 1)] for x, y in det.landmarks[i]],
+            }
+            for i in range(len(det))
+        ]
+        obj = {"path": str(path), "width": image.shape[1], "height": image.shape[0], "faces": faces}
+        _emit(
+            obj,
+            args.json,
+            f"{path}: {len(faces)} face(s)" + "".join(f"\n  box {f['box']} score {f['score']}" for f in faces),
+        )
+    return 1 if failures else 0
+
+
+def cmd_embed(args) -> int:
+    pipeline = _pipeline(args)
+    failures, on_error = _image_error(args)
+    for path, image in _each_image(args.images, on_error):
+        result = pipeline.process(image)
+        faces = [
+            {
+                "box": [round(float(v), 1) for v in f.box],
+                "score": round(f.score, 4),
+                "embedding": [round(float(v), 6) for v in f.embedding],
+            }
+            for f in result.faces
+            if f.embedding is not None
+        ]
+        _emit(
+            {"path": str(path), "embedder": pipeline.embedder.spec.name, "faces": faces},
+            args.json,
+            f"{path}: {len(faces)} embedding(s) of {pipeline.embedder.spec.dim} values",
+        )
+    return 1 if failures else 0
+
+
+# --- bench -----------------------------------------------------------------------------------------
+
+
+def cmd_bench(args) -> int:
+    from .bench import default_bench_inputs, load_frames, run_bench
+    from .errors import FaceRecognitionError as Err
+
+    width, height = _resolution(args.resolution)
+    inputs = args.inputs or [str(p) for p in default_bench_inputs()]
+    if not inputs:
+        raise Err("no input images: pass image files, folders or a video")
+    frames = load_frames(inputs, width, height, args.frames)
+    if not frames:
+        raise Err("no frames could be read from the inputs")
+    compare = None
+    if args.compare:
+        from .reference import FacenetPytorchMTCNN
+
+        compare = FacenetPytorchMTCNN(min_face=args.min_face, threads=args.threads).detect
+    pipeline = _pipeline(args)
+    report = run_bench(
+        pipeline,
+        frames,
+        args.repeat,
+        compare=compare,
+        progress=_progress("bench", not args.json and sys.stderr.isatty()),
+    )
+    report["command"] = "face-recognition-trt " + " ".join(sys.argv[1:])
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    print(
+        f"{report['frames']} frames {report['resolution']}, backend {report['backend']}, "
+        f"embedder {report['embedder']}, {report['faces_per_frame']} faces/frame"
+    )
+    print(f"  per frame: median {report['ms_per_frame']} ms, p90 {report['p90_ms_per_frame']} ms, {report['fps']} fps")
+    for name, ms in report["stages"].items():
+        print(f"  {name:6s} median {ms:8.2f} ms  p90 {report['stages_p90'][name]:8.2f} ms")
+    print(f"  detection median {report['detect_ms']['median']} ms; peak RSS {report['peak_rss_mb']} MB")
+    if compare:
+        ref = report["compare"]["facenet-pytorch"]
+        print(f"  facenet-pytorch MTCNN median {ref['ms_per_frame']} ms -> speedup {report['speedup']}x")
+    return 0
+
+
+def _resolution(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+        if w < 12 or h < 12:
+            raise ValueError
+        return w, h
+    except ValueError:
+        raise SystemExit(f"face-recognition-trt: error: invalid resolution '{text}' (expected WxH)") from None
+
+
+# --- identities ------------------------------------------------------------------------------------
+
+
+def cmd_enroll(args) -> int:
+    from .image_io import read_image
+
+    rec = _recognizer(args)
+    samples = []
+    for path in args.images:
+        try:
+            samples.append(rec.sample_from_frame(read_image(path), args.largest, source=Path(path).name))
+        except FaceRecognitionError as exc:
+            raise FaceRecognitionError(f"{path}: {exc}; nothing was enrolled") from exc
+    total = rec.enroll(args.name, samples, args.add)
+    from .names import validate_name
+
+    _emit(
+        {"identity": validate_name(args.name)[0], "samples_total": total},
+        args.json,
+        f"enrolled {validate_name(args.name)[0]}: {total} sample(s)",
+    )
+    return 0
+
+
+def cmd_identities(args) -> int:
+    action = args.action
+    if action == "import":
+        return _identities_import(args)
+    with _gallery_only(args) as gallery:
+        if action == "list":
+            items = gallery.list()
+            if args.json:
+                print(json.dumps([{"name": i.name, "samples": i.samples} for i in items]))
+            else:
+                print("\n".join(f"{i.name}\t{i.samples}" for i in items) or "no identities enrolled")
+        elif action == "forget":
+            removed = gallery.forget(args.names[0])
+            _emit(
+                {"forgotten": args.names[0], "samples_removed": removed},
+                args.json,
+                f"forgot {args.names[0]} ({removed} samples removed)",
+            )
+        elif action == "rename":
+            gallery.rename(args.names[0], args.names[1])
+            _emit(
+                {"renamed": args.names[0], "to": args.names[1]},
+                args.json,
+                f"renamed {args.names[0]} -> {args.names[1]}",
+            )
+        elif action == "export":
+            count = gallery.export(Path(args.names[0]))
+            _emit(
+                {"exported": count, "file": args.names[0]}, args.json, f"exported {count} identities to {args.names[0]}"
+            )
+    return 0
+
+
+def _identities_import(args) -> int:
+    """A gallery export (JSON) or a folder of photos: DIR/name/*.jpg or DIR/name.jpg."""
+    source = Path(args.names[0])
+    if source.is_file():
+        with _gallery_only(args) as gallery:
+            imported = gallery.import_file(source, merge=args.merge)
+        _emit(
+            [{"name": i.name, "samples": i.samples} for i in imported],
+            args.json,
+            f"imported {len(imported)} identities",
+        )
+        return 0
+    if not source.is_dir():
+        raise FaceRecognitionError(f"{source}: no such file or folder")
+    from .image_io import IMAGE_SUFFIXES, read_image
+
+    people: dict[str, list[Path]] = {}
+    for entry in sorted(source.iterdir()):
+        if entry.is_dir():
+            photos = [p for p in sorted(entry.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
+            if photos:
+                people[entry.name] = photos
+        elif entry.suffix.lower() in IMAGE_SUFFIXES:
+            people.setdefault(entry.stem, []).append(entry)
+    rec = _recognizer(args)
+    results, failed = [], 0
+    for name, photos in people.items():
+        samples = []
+        for photo in photos:
+            try:
+                samples.append(rec.sample_from_frame(read_image(photo), args.largest, source=photo.name))
+            except FaceRecognitionError as exc:
+                print(f"skipped {photo}: {exc}", file=sys.stderr)
+        if not samples:
+            failed += 1
+            continue
+        try:
+            total = rec.enroll(name, samples, args.merge)
+            results.append({"name": name, "samples": total})
+        except FaceRecognitionError as exc:
+            failed += 1
+            print(f"skipped {name}: {exc}", file=sys.stderr)
+    _emit(results, args.json, f"imported {len(results)} identities" + (f", {failed} failed" if failed else ""))
+    return 1 if failed and not results else 0
+
+
+# --- recognize -------------------------------------------------------------------------------------
+
+
+def cmd_recognize(args) -> int:
+    import cv2
+
+    from .camera import CameraConfig, FrameSource
+    from .draw import annotate
+    from .image_io import VIDEO_SUFFIXES, iter_image_paths, read_image
+
+    rec = _recognizer(args)
+    out = Path(args.output) if args.output else None
+
+    def report(path: str, faces) -> None:
+        _emit(
+            {"path": path, "faces": [f.to_json() for f in faces]},
+            args.json,
+            f"{path}: " + (", ".join(f"{f.identity} ({f.similarity:.2f})" for f in faces) or "no faces"),
+        )
+
+    if args.camera is not None or (args.path and Path(args.path).suffix.lower() in VIDEO_SUFFIXES):
+        source = FrameSource(CameraConfig(source=str(args.camera) if args.camera is not None else args.path))
+        writer = None
+        try:
+            for n, frame in enumerate(source):
+                faces, _ = rec.recognize(frame)
+                report(f"{args.path or 'camera'}#{n}", faces)
+                if out:
+                    if writer is None:
+                        writer = cv2.VideoWriter(
+                            str(out), cv2.VideoWriter_fourcc(*"mp4v"), 15, (frame.shape[1], frame.shape[0])
+                        )
+                    writer.write(annotate(frame, faces))
+                if args.max_frames and n + 1 >= args.max_frames:
+                    break
+        finally:
+            source.close()
+            if writer is not None:
+                writer.release()
+        return 0
+    if not args.path:
+        raise SystemExit("face-recognition-trt: error: give PATH or --camera N")
+    paths = list(iter_image_paths([args.path]))
+    if out and len(paths) > 1:
+        out.mkdir(parents=True, exist_ok=True)
+    failures = 0
+    for path in paths:
+        try:
+            image = read_image(path)
+        except FaceRecognitionError as exc:
+            failures += 1
+            print(f"error: {exc}", file=sys.stderr)
+            continue
+        faces, _ = rec.recognize(image)
+        report(str(path), faces)
+        if out:
+            target = out / path.name if out.is_dir() else out
+            cv2.imwrite(str(target), annotate(image, faces))
+    return 1 if failures else 0
+
+
+# --- eval-lfw --------------------------------------------------------------------------------------
+
+
+def cmd_eval_lfw(args) -> int:
+    from . import lfw
+    from .image_io import read_image
+
+    pairs = lfw.read_pairs(Path(args.pairs), Path(args.images))
+    pipeline = _pipeline(args)
+
+    def embed(path: Path) -> np.ndarray | None:
+        try:
+            image = read_image(path)
+        except FaceRecognitionError as exc:
+            print(f"warning: {exc}", file=sys.stderr)
+            return None
+        result = pipeline.process(image)
+        faces = [f for f in result.faces if f.embedding is not None]
+        if not faces:
+            return None
+        # LFW images are centred on the person of the label: take the face nearest the centre.
+        h, w = image.shape[:2]
+        centre = np.array([w / 2, h / 2])
+        best = min(faces, key=lambda f: np.hypot(*((f.box[:2] + f.box[2:]) / 2 - centre)))
+        return best.embedding
+
+    start = time.perf_counter()
+    sims, failed = lfw.embed_pairs(pairs, embed, _progress("eval-lfw", not args.no_progress))
+    same = np.array([p.same for p in pairs])
+    folds = np.array([p.fold for p in pairs])
+    result = lfw.evaluate(sims, same, folds, failed)
+    seconds = time.perf_counter() - start
+    obj = {
+        "accuracy": round(result.accuracy, 4),
+        "threshold": round(result.threshold, 4),
+        "pairs": result.pairs,
+        "failed_detections": result.failed_detections,
+        "folds": len(result.fold_accuracies),
+        "fold_accuracies": [round(a, 4) for a in result.fold_accuracies],
+        "fold_thresholds": [round(t, 4) for t in result.fold_thresholds],
+        "embedder": pipeline.embedder.spec.name,
+        "seconds": round(seconds, 1),
+    }
+    _emit(
+        obj,
+        args.json,
+        f"LFW accuracy {result.accuracy:.2%} over {result.pairs} pairs "
+        f"({len(result.fold_accuracies)} folds), threshold {result.threshold:.4f}, "
+        f"{failed} failed detections, {seconds:.0f} s",
+    )
+    return 0
+
+
+# --- parser ----------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .gallery import default_gallery_path
+
+    p = argparse.ArgumentParser(prog="face-recognition-trt", description=__doc__.splitlines()[0])
+    p.add_argument("--models-dir", type=Path, default=default_models_dir(), help="where fetched models live")
+    p.add_argument("--backend", default="auto", choices=["auto", "onnxruntime", "tensorrt"])
+    p.add_argument(
+        "--embedder", default=DEFAULT_EMBEDDER, help=f"built-in ({', '.join(EMBEDDERS)}) or an embedder spec YAML"
+    )
+    p.add_argument("--gallery", type=Path, default=default_gallery_path(), help="gallery file (SQLite)")
+    p.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (0: one per core)")
+    p.add_argument("--precision", default="fp16", choices=["fp16", "fp32", "int8"], help="TensorRT precision")
+    p.add_argument("--engine-cache", type=Path, default=None, help="TensorRT engine cache directory")
+    p.add_argument("--min-face", type=float, default=20.0, help="smallest face searched for, pixels")
+    p.add_argument("-v", "--verbose", action="store_true")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def add(name, func, help_text):
+        sp = sub.add_parser(name, help=help_text)
+        sp.add_argument("--json", action="store_true", help="machine-readable output")
+        sp.set_defaults(func=func)
+        return sp
+
+    models = sub.add_parser("models", help="fetch, list or build models")
+    msub = models.add_subparsers(dest="models_command", required=True)
+    f = msub.add_parser("fetch", help="download pinned weights, verify, convert to ONNX")
+    f.add_argument(
+        "--embedder",
+        dest="embedder_list",
+        action="append",
+        choices=list(EMBEDDERS),
+        help="embedder(s) to fetch (default: the default embedder)",
+    )
+    f.add_argument("--checkpoint", type=Path, help="FaceNet checkpoint file, when it cannot be downloaded")
+    f.add_argument("--force", action="store_true", help="fetch and convert again")
+    f.add_argument("--json", action="store_true")
+    f.set_defaults(func=cmd_models_fetch)
+    ml = msub.add_parser("list", help="models in the models directory")
+    ml.add_argument("--json", action="store_true")
+    ml.set_defaults(func=cmd_models_list)
+    mb = msub.add_parser("build-engines", help="build TensorRT engines ahead of time (Jetson after install)")
+    mb.add_argument("--json", action="store_true")
+    mb.set_defaults(func=cmd_models_build_engines)
+
+    d = add("detect", cmd_detect, "detect faces in images")
+    d.add_argument("images", nargs="+")
+    e = add("embed", cmd_embed, "embeddings of the faces in images")
+    e.add_argument("images", nargs="+")
+
+    b = add("bench", cmd_bench, "time the pipeline (per stage, fps, peak RSS)")
+    b.add_argument("inputs", nargs="*", help="images, folders or a video (default: shared sample photos)")
+    b.add_argument("--resolution", default="640x480")
+    b.add_argument("--frames", type=int, default=100, help="at most this many distinct frames")
+    b.add_argument("--repeat", type=int, default=1, help="passes over the frames")
+    b.add_argument("--compare", choices=["facenet-pytorch"], help="also time facenet-pytorch's MTCNN")
+
+    en = add("enroll", cmd_enroll, "enroll a person from photos")
+    en.add_argument("name")
+    en.add_argument("images", nargs="+")
+    en.add_argument("--add", action="store_true", help="add samples to an existing identity")
+    en.add_argument("--largest", action="store_true", help="in a group photo, enroll the largest face")
+    en.add_argument("--thumbnails", action="store_true", help="keep a 64x64 thumbnail of each sample")
+    en.add_argument("--min-enroll-face", type=float, default=60.0)
+
+    i = add("identities", cmd_identities, "list, forget, rename, import, export identities")
+    i.add_argument("action", choices=["list", "forget", "rename", "import", "export"])
+    i.add_argument("names", nargs="*", help="forget NAME | rename OLD NEW | import DIR-or-FILE | export FILE")
+    i.add_argument("--merge", action="store_true", help="import: add samples to identities that exist")
+    i.add_argument("--largest", action="store_true", help="import DIR: take the largest face of group photos")
+    i.add_argument("--thumbnails", action="store_true")
+    i.add_argument("--min-enroll-face", type=float, default=60.0)
+
+    r = add("recognize", cmd_recognize, "name the faces in images, a folder, a video or a camera")
+    r.add_argument("path", nargs="?")
+    r.add_argument("--camera", type=int, help="camera device index")
+    r.add_argument("--output", help="annotated image, folder or video to write")
+    r.add_argument("--threshold", type=float, help="similarity threshold (default: the embedder's calibrated one)")
+    r.add_argument("--max-frames", type=int, default=0, help="stop a video or camera after N frames")
+
+    lf = add("eval-lfw", cmd_eval_lfw, "LFW verification accuracy of the full pipeline")
+    lf.add_argument("--pairs", required=True)
+    lf.add_argument("--images", required=True)
+    lf.add_argument("--no-progress", action="store_true")
+    return p
+
+
+ARITY = {"forget": 1, "rename": 2, "import": 1, "export": 1, "list": 0}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    if args.command == "identities" and len(args.names) != ARITY[args.action]:
+        parser.error(f"identities {args.action} takes {ARITY[args.action]} argument(s)")
+    if args.command == "recognize" and args.path is None and args.camera is None:
+        parser.error("recognize needs PATH or --camera N")
+    try:
+        return args.func(args)
+    except FaceRecognitionError as exc:
+        print(f"face-recognition-trt: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""Annotated frames for people (rviz2, `recognize --output`): boxes, names, similarities."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from .names import UNKNOWN
+
+KNOWN_COLOUR = (80, 200, 60)  # BGR green
+UNKNOWN_COLOUR = (40, 40, 230)  # BGR red
+
+
+def annotate(frame: np.ndarray, faces: Sequence, landmarks: bool = True) -> np.ndarray:
+    """A copy of `frame` with each face's box, label and (optionally) landmarks drawn.
+
+    `faces` are RecognizedFace (with identity and similarity) or plain detections (box, score).
+    """
+    out = frame.copy()
+    thickness = max(1, round(min(out.shape[:2]) / 300))
+    for face in faces:
+        x1, y1, x2, y2 = (int(round(v)) for v in face.box)
+        identity = getattr(face, "identity", None)
+        colour = UNKNOWN_COLOUR if identity in (None, UNKNOWN) else KNOWN_COLOUR
+        label = f"{identity} {face.similarity:.2f}" if identity else f"face {face.score:.2f}"
+        cv2.rectangle(out, (x1, y1), (x2, y2), colour, thickness)
+        scale = 0.5 * thickness
+        (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+        top = max(0, y1 - th - base - 2)
+        cv2.rectangle(out, (x1, top), (x1 + tw + 2, top + th + base + 2), colour, -1)
+        cv2.putText(
+            out, label, (x1 + 1, top + th + 1), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thickness, cv2.LINE_AA
+        )
+        if landmarks and face.landmarks is not None:
+            for x, y in face.landmarks:
+                cv2.circle(out, (int(round(x)), int(round(y))), thickness + 1, colour, -1)
+    return out

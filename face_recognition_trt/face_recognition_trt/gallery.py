@@ -1,0 +1,388 @@
+"""The gallery: enrolled identities and their embeddings in one SQLite file (WAL mode).
+
+Where an identity is stored. Guarantees:
+- each change is one transaction: a process killed at any moment leaves the old or the new state;
+- files are owner-only (0600 in a 0700 directory): face templates are biometric data;
+- `forget` really removes the data (secure_delete, then WAL checkpoint and VACUUM);
+- a gallery belongs to one embedder; a file with a newer schema, another embedder's embeddings,
+  or that is not a gallery at all, is refused with a clear message and never written.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import platformdirs
+
+from .errors import GalleryError
+from .names import validate_name
+
+SCHEMA_VERSION = 1
+EXPORT_FORMAT = "face_recognition_trt-gallery"
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE identities (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,              -- as the user wrote it
+    name_key TEXT NOT NULL UNIQUE,   -- case-folded, for comparison
+    created REAL NOT NULL
+);
+CREATE TABLE samples (
+    id INTEGER PRIMARY KEY,
+    identity_id INTEGER NOT NULL REFERENCES identities(id) ON DELETE CASCADE,
+    embedding BLOB NOT NULL,         -- float32, little endian, unit length
+    embedder TEXT NOT NULL,
+    embedder_version TEXT NOT NULL,
+    quality REAL NOT NULL,
+    created REAL NOT NULL,
+    source TEXT,
+    thumbnail BLOB                   -- JPEG, only when the user opted in
+);
+CREATE INDEX samples_identity ON samples(identity_id);
+"""
+
+
+def default_gallery_path() -> Path:
+    env = os.environ.get("FACE_RECOGNITION_TRT_GALLERY")
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_data_dir("face_recognition_trt")) / "gallery.db"
+
+
+@dataclass
+class Sample:
+    embedding: np.ndarray
+    quality: float
+    source: str | None = None
+    thumbnail: bytes | None = None
+    created: float | None = None
+
+
+@dataclass
+class IdentityInfo:
+    name: str
+    samples: int
+
+
+@dataclass
+class GalleryMatrix:
+    """All samples, grouped by identity: the matcher's input, rebuilt only when the gallery changes."""
+
+    embeddings: np.ndarray  # S x D float32, rows of one identity contiguous
+    starts: np.ndarray  # I, first row of each identity
+    names: list[str]  # I display names
+
+
+class Gallery:
+    def __init__(self, path: Path, embedder: str, embedder_version: str, dim: int) -> None:
+        self.path = Path(path)
+        self.embedder, self.embedder_version, self.dim = embedder, embedder_version, dim
+        self._lock = threading.RLock()
+        self._create_file()
+        try:
+            # check_same_thread=False: ROS services and timers call from executor threads; one lock
+            # (self._lock) serialises every use of the connection.
+            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
+            self.conn.execute("PRAGMA foreign_keys = ON")
+            self.conn.execute("PRAGMA secure_delete = ON")
+            self._init_or_check()
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = FULL")
+        except sqlite3.DatabaseError as exc:
+            raise GalleryError(f"{self.path} is not a usable gallery ({exc}); it was left untouched") from exc
+        self._matrix: GalleryMatrix | None = None
+        self._version_seen: tuple[int, int] = (-1, -1)  # (data_version: other writers, total_changes: ours)
+
+    # --- opening ---------------------------------------------------------------------------------
+
+    def _create_file(self) -> None:
+        directory = self.path.parent
+        if not directory.exists():
+            directory.mkdir(parents=True, mode=0o700)
+        if not self.path.exists():
+            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            os.close(fd)
+
+    def _init_or_check(self) -> None:
+        tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not tables:
+            with self._transaction():
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        self.conn.execute(statement)
+                meta = {
+                    "schema_version": str(SCHEMA_VERSION),
+                    "embedder": self.embedder,
+                    "embedder_version": self.embedder_version,
+                    "dim": str(self.dim),
+                    "created": str(time.time()),
+                }
+                self.conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+            return
+        if "meta" not in tables:
+            raise GalleryError(f"{self.path} is an SQLite file but not a face_recognition_trt gallery; left untouched")
+        meta = dict(self.conn.execute("SELECT key, value FROM meta"))
+        version = int(meta.get("schema_version", "0"))
+        if version > SCHEMA_VERSION:
+            raise GalleryError(
+                f"{self.path} has gallery schema {version}, newer than this version "
+                f"understands ({SCHEMA_VERSION}); upgrade face_recognition_trt. File left untouched"
+            )
+        if version < 1:
+            raise GalleryError(f"{self.path} has no valid schema version; left untouched")
+        if (meta.get("embedder"), meta.get("embedder_version")) != (self.embedder, self.embedder_version):
+            raise GalleryError(
+                f"{self.path} holds embeddings of {meta.get('embedder')} ({meta.get('embedder_version')}), "
+                f"not of {self.embedder} ({self.embedder_version}); embeddings of different models cannot be "
+                "compared. Use another --gallery file, or export names, forget and re-enroll from photos"
+            )
+
+    def _transaction(self):
+        return _Transaction(self.conn, self._lock)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Gallery:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def _find(self, name: str) -> tuple[int, str] | None:
+        _, key = validate_name(name)
+        row = self.conn.execute("SELECT id, name FROM identities WHERE name_key = ?", (key,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def list(self) -> list[IdentityInfo]:
+        with self._lock:
+            return self._list()
+
+    def _list(self) -> list[IdentityInfo]:
+        rows = self.conn.execute(
+            "SELECT i.name, COUNT(s.id) FROM identities i LEFT JOIN samples s ON s.identity_id = i.id "
+            "GROUP BY i.id ORDER BY i.name_key"
+        )
+        return [IdentityInfo(name, count) for name, count in rows]
+
+    def count_samples(self, name: str) -> int:
+        with self._lock:
+            found = self._find(name)
+            if not found:
+                raise GalleryError(f"no identity named '{name}'")
+            return self.conn.execute("SELECT COUNT(*) FROM samples WHERE identity_id = ?", (found[0],)).fetchone()[0]
+
+    def matrix(self) -> GalleryMatrix:
+        """Embeddings of every sample grouped by identity; cached until the file changes."""
+        with self._lock:
+            return self._load_matrix()
+
+    def _load_matrix(self) -> GalleryMatrix:
+        version = (self.conn.execute("PRAGMA data_version").fetchone()[0], self.conn.total_changes)
+        if self._matrix is None or version != self._version_seen:
+            rows = self.conn.execute(
+                "SELECT i.id, i.name, s.embedding FROM samples s JOIN identities i ON i.id = s.identity_id "
+                "ORDER BY i.id, s.id"
+            ).fetchall()
+            embeddings = np.zeros((len(rows), self.dim), np.float32)
+            names, starts, last = [], [], None
+            for r, (ident, name, blob) in enumerate(rows):
+                embeddings[r] = np.frombuffer(blob, "<f4")
+                if ident != last:
+                    names.append(name)
+                    starts.append(r)
+                    last = ident
+            self._matrix = GalleryMatrix(embeddings, np.asarray(starts, np.int64), names)
+            self._version_seen = version
+        return self._matrix
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def _check_embedding(self, embedding: np.ndarray) -> bytes:
+        vec = np.asarray(embedding, dtype="<f4").reshape(-1)
+        if vec.shape[0] != self.dim or not np.all(np.isfinite(vec)):
+            raise GalleryError(f"embedding must be {self.dim} finite values (got {vec.shape[0]})")
+        return vec.tobytes()
+
+    def enroll(self, name: str, samples: list[Sample], add_to_existing: bool = False) -> int:
+        """Add samples to a new identity (or an existing one with add_to_existing). Returns its sample count."""
+        validate_name(name)
+        if not samples:
+            raise GalleryError("nothing to enroll: no samples")
+        with self._transaction():
+            return self._enroll_in_transaction(name, samples, add_to_existing, "use --add (add_to_existing)")
+
+    def forget(self, name: str) -> int:
+        """Delete an identity and all its samples, and scrub them from the file. Returns samples removed."""
+        with self._transaction():
+            found = self._find(name)
+            if not found:
+                raise GalleryError(f"no identity named '{name}'")
+            removed = self.conn.execute("DELETE FROM samples WHERE identity_id = ?", (found[0],)).rowcount
+            self.conn.execute("DELETE FROM identities WHERE id = ?", (found[0],))
+        self.scrub()
+        return removed
+
+    def scrub(self) -> None:
+        """Move the WAL into the file and rebuild it, so deleted pages leave no copy behind."""
+        with self._lock:
+            self._scrub()
+
+    def _scrub(self) -> None:
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.conn.execute("VACUUM")
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def rename(self, old: str, new: str) -> None:
+        display, key = validate_name(new)
+        with self._transaction():
+            found = self._find(old)
+            if not found:
+                raise GalleryError(f"no identity named '{old}'")
+            clash = self.conn.execute("SELECT id FROM identities WHERE name_key = ?", (key,)).fetchone()
+            if clash and clash[0] != found[0]:
+                raise GalleryError(f"'{display}' is already enrolled; forget it first or choose another name")
+            self.conn.execute("UPDATE identities SET name = ?, name_key = ? WHERE id = ?", (display, key, found[0]))
+
+    # --- moving between robots -------------------------------------------------------------------
+
+    def export(self, path: Path) -> int:
+        """Write every identity to a JSON file (owner-only). Returns the number of identities."""
+        with self._lock:
+            identities = self._export_identities()
+        doc = {
+            "format": EXPORT_FORMAT,
+            "version": SCHEMA_VERSION,
+            "embedder": self.embedder,
+            "embedder_version": self.embedder_version,
+            "dim": self.dim,
+            "identities": identities,
+        }
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(doc, f)
+        tmp.replace(path)
+        return len(identities)
+
+    def _export_identities(self) -> list[dict]:
+        identities = []
+        for ident, name in self.conn.execute("SELECT id, name FROM identities ORDER BY name_key").fetchall():
+            rows = self.conn.execute(
+                "SELECT embedding, quality, created, source, thumbnail FROM samples WHERE identity_id = ? ORDER BY id",
+                (ident,),
+            ).fetchall()
+            identities.append(
+                {
+                    "name": name,
+                    "samples": [
+                        {
+                            "embedding": base64.b64encode(e).decode(),
+                            "quality": q,
+                            "created": c,
+                            "source": s,
+                            "thumbnail": base64.b64encode(t).decode() if t else None,
+                        }
+                        for e, q, c, s, t in rows
+                    ],
+                }
+            )
+        return identities
+
+    def import_file(self, path: Path, merge: bool = False) -> list[IdentityInfo]:
+        """Add the identities of an exported gallery; all or nothing. Existing names need `merge`."""
+        try:
+            doc = json.loads(Path(path).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise GalleryError(f"{path}: not a readable gallery export ({exc})") from exc
+        if not isinstance(doc, dict) or doc.get("format") != EXPORT_FORMAT:
+            raise GalleryError(f"{path}: not a face_recognition_trt gallery export")
+        if int(doc.get("version", 0)) > SCHEMA_VERSION:
+            raise GalleryError(f"{path}: export version {doc.get('version')} is newer than this version understands")
+        if (doc.get("embedder"), doc.get("embedder_version")) != (self.embedder, self.embedder_version):
+            raise GalleryError(
+                f"{path} holds embeddings of {doc.get('embedder')} ({doc.get('embedder_version')}), "
+                f"this gallery uses {self.embedder} ({self.embedder_version})"
+            )
+        imported = []
+        with self._transaction():  # one transaction: a bad entry leaves the gallery as it was
+            for entry in doc.get("identities", []):
+                samples = [
+                    Sample(
+                        np.frombuffer(base64.b64decode(s["embedding"]), "<f4"),
+                        float(s["quality"]),
+                        s.get("source"),
+                        base64.b64decode(s["thumbnail"]) if s.get("thumbnail") else None,
+                        s.get("created"),
+                    )
+                    for s in entry["samples"]
+                ]
+                total = self._enroll_in_transaction(entry["name"], samples, merge, "import with --merge")
+                imported.append(IdentityInfo(validate_name(entry["name"])[0], total))
+        return imported
+
+    def _enroll_in_transaction(self, name: str, samples: list[Sample], add: bool, hint: str) -> int:
+        display, key = validate_name(name)
+        blobs = [self._check_embedding(s.embedding) for s in samples]
+        now = time.time()
+        row = self.conn.execute("SELECT id FROM identities WHERE name_key = ?", (key,)).fetchone()
+        if row and not add:
+            raise GalleryError(f"'{display}' is already enrolled; to add samples {hint}")
+        ident = (
+            row[0]
+            if row
+            else self.conn.execute(
+                "INSERT INTO identities (name, name_key, created) VALUES (?, ?, ?)", (display, key, now)
+            ).lastrowid
+        )
+        self.conn.executemany(
+            "INSERT INTO samples (identity_id, embedding, embedder, embedder_version, quality, created, source, "
+            "thumbnail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    ident,
+                    blob,
+                    self.embedder,
+                    self.embedder_version,
+                    float(s.quality),
+                    s.created or now,
+                    s.source,
+                    s.thumbnail,
+                )
+                for s, blob in zip(samples, blobs)
+            ],
+        )
+        return self.conn.execute("SELECT COUNT(*) FROM samples WHERE identity_id = ?", (ident,)).fetchone()[0]
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception (the connection is in autocommit mode)."""
+
+    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock) -> None:
+        self.conn, self.lock = conn, lock
+
+    def __enter__(self) -> None:
+        self.lock.acquire()
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        finally:
+            self.lock.release()

@@ -1,0 +1,49 @@
+"""Matching: each face's embedding against every gallery sample, one matrix product per frame."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .gallery import GalleryMatrix
+from .names import UNKNOWN
+
+# Cosine-similarity thresholds per embedder, calibrated on LFW pairs_dev.txt (docs/accuracy.md:
+# `face-recognition-trt eval-lfw --pairs ../shared/data/lfw/pairs_dev.txt --images ../shared/data/lfw`).
+DEFAULT_THRESHOLDS = {"dlib-resnet-v1": 0.916, "facenet-vggface2": 0.40}
+DEFAULT_MARGIN = 0.01  # the best identity must beat the second best by this much
+
+
+@dataclass
+class Match:
+    identity: str  # display name, or "unknown"
+    similarity: float  # best similarity to the reported identity (to the best candidate when unknown)
+    candidate: str | None  # best identity even when below threshold (for logs and enrollment checks)
+
+
+class Matcher:
+    def __init__(self, threshold: float, margin: float = DEFAULT_MARGIN) -> None:
+        self.threshold = threshold
+        self.margin = margin
+
+    def identity_scores(self, embeddings: np.ndarray, gallery: GalleryMatrix) -> np.ndarray:
+        """F x I: each face's best similarity over each identity's samples."""
+        sims = embeddings @ gallery.embeddings.T  # F x S
+        return np.maximum.reduceat(sims, gallery.starts, axis=1)
+
+    def match(self, embeddings: np.ndarray, gallery: GalleryMatrix) -> list[Match]:
+        if len(embeddings) == 0:
+            return []
+        if len(gallery.names) == 0:
+            return [Match(UNKNOWN, 0.0, None) for _ in embeddings]
+        scores = self.identity_scores(np.asarray(embeddings, np.float32), gallery)
+        order = np.argsort(-scores, axis=1)
+        matches = []
+        for row, ranking in zip(scores, order):
+            best = row[ranking[0]]
+            second = row[ranking[1]] if len(ranking) > 1 else -1.0
+            name = gallery.names[ranking[0]]
+            known = best >= self.threshold and best - second >= self.margin
+            matches.append(Match(name if known else UNKNOWN, float(best), name))
+        return matches

@@ -1,0 +1,158 @@
+"""FaceNet's Inception-ResNet-v1 (Szegedy et al. 2016; Schroff et al. 2015) as a torch module, for
+export to ONNX only.
+
+Module names follow the published facenet-pytorch checkpoints (`20180402-114759-vggface2.pt`), so a
+checkpoint loads with `load_state_dict`; its classifier (`logits.*`) is not needed and is dropped.
+Input: N x 3 x 160 x 160, RGB, (x - 127.5) / 128. Output: N x 512, L2-normalised.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+class BasicConv2d(nn.Module):
+    """Conv (no bias) + batch norm + ReLU."""
+
+    def __init__(self, c_in: int, c_out: int, kernel, stride: int = 1, padding=0) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(c_in, c_out, kernel, stride=stride, padding=padding, bias=False)
+        self.bn = nn.BatchNorm2d(c_out, eps=0.001, momentum=0.1)
+        self.relu = nn.ReLU(inplace=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.relu(self.bn(self.conv(x)))
+
+
+def _seq(*layers: nn.Module) -> nn.Sequential:
+    return nn.Sequential(*layers)
+
+
+class Block35(nn.Module):
+    """Inception-ResNet-A (35x35 grid in the paper; 17x17 here for 160x160 input)."""
+
+    def __init__(self, scale: float) -> None:
+        super().__init__()
+        self.scale = scale
+        self.branch0 = BasicConv2d(256, 32, 1)
+        self.branch1 = _seq(BasicConv2d(256, 32, 1), BasicConv2d(32, 32, 3, padding=1))
+        self.branch2 = _seq(
+            BasicConv2d(256, 32, 1), BasicConv2d(32, 32, 3, padding=1), BasicConv2d(32, 32, 3, padding=1)
+        )
+        self.conv2d = nn.Conv2d(96, 256, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mixed = torch.cat((self.branch0(x), self.branch1(x), self.branch2(x)), 1)
+        return F.relu(x + self.scale * self.conv2d(mixed))
+
+
+class Block17(nn.Module):
+    """Inception-ResNet-B."""
+
+    def __init__(self, scale: float) -> None:
+        super().__init__()
+        self.scale = scale
+        self.branch0 = BasicConv2d(896, 128, 1)
+        self.branch1 = _seq(
+            BasicConv2d(896, 128, 1),
+            BasicConv2d(128, 128, (1, 7), padding=(0, 3)),
+            BasicConv2d(128, 128, (7, 1), padding=(3, 0)),
+        )
+        self.conv2d = nn.Conv2d(256, 896, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mixed = torch.cat((self.branch0(x), self.branch1(x)), 1)
+        return F.relu(x + self.scale * self.conv2d(mixed))
+
+
+class Block8(nn.Module):
+    """Inception-ResNet-C; the last one has no ReLU."""
+
+    def __init__(self, scale: float, relu: bool = True) -> None:
+        super().__init__()
+        self.scale = scale
+        self.relu = relu
+        self.branch0 = BasicConv2d(1792, 192, 1)
+        self.branch1 = _seq(
+            BasicConv2d(1792, 192, 1),
+            BasicConv2d(192, 192, (1, 3), padding=(0, 1)),
+            BasicConv2d(192, 192, (3, 1), padding=(1, 0)),
+        )
+        self.conv2d = nn.Conv2d(384, 1792, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mixed = torch.cat((self.branch0(x), self.branch1(x)), 1)
+        out = x + self.scale * self.conv2d(mixed)
+        return F.relu(out) if self.relu else out
+
+
+class Mixed6a(nn.Module):
+    """Reduction-A: 256 -> 896 channels, stride 2."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.branch0 = BasicConv2d(256, 384, 3, stride=2)
+        self.branch1 = _seq(
+            BasicConv2d(256, 192, 1), BasicConv2d(192, 192, 3, padding=1), BasicConv2d(192, 256, 3, stride=2)
+        )
+        self.branch2 = nn.MaxPool2d(3, stride=2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat((self.branch0(x), self.branch1(x), self.branch2(x)), 1)
+
+
+class Mixed7a(nn.Module):
+    """Reduction-B: 896 -> 1792 channels, stride 2."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.branch0 = _seq(BasicConv2d(896, 256, 1), BasicConv2d(256, 384, 3, stride=2))
+        self.branch1 = _seq(BasicConv2d(896, 256, 1), BasicConv2d(256, 256, 3, stride=2))
+        self.branch2 = _seq(
+            BasicConv2d(896, 256, 1), BasicConv2d(256, 256, 3, padding=1), BasicConv2d(256, 256, 3, stride=2)
+        )
+        self.branch3 = nn.MaxPool2d(3, stride=2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        branches = (self.branch0, self.branch1, self.branch2, self.branch3)
+        return torch.cat([b(x) for b in branches], 1)
+
+
+class InceptionResnetV1(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv2d_1a = BasicConv2d(3, 32, 3, stride=2)
+        self.conv2d_2a = BasicConv2d(32, 32, 3)
+        self.conv2d_2b = BasicConv2d(32, 64, 3, padding=1)
+        self.maxpool_3a = nn.MaxPool2d(3, stride=2)
+        self.conv2d_3b = BasicConv2d(64, 80, 1)
+        self.conv2d_4a = BasicConv2d(80, 192, 3)
+        self.conv2d_4b = BasicConv2d(192, 256, 3, stride=2)
+        self.repeat_1 = _seq(*(Block35(0.17) for _ in range(5)))
+        self.mixed_6a = Mixed6a()
+        self.repeat_2 = _seq(*(Block17(0.10) for _ in range(10)))
+        self.mixed_7a = Mixed7a()
+        self.repeat_3 = _seq(*(Block8(0.20) for _ in range(5)))
+        self.block8 = Block8(1.0, relu=False)
+        self.last_linear = nn.Linear(1792, 512, bias=False)
+        self.last_bn = nn.BatchNorm1d(512, eps=0.001, momentum=0.1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv2d_2b(self.conv2d_2a(self.conv2d_1a(x)))
+        x = self.maxpool_3a(x)
+        x = self.conv2d_4b(self.conv2d_4a(self.conv2d_3b(x)))
+        x = self.block8(self.repeat_3(self.mixed_7a(self.repeat_2(self.mixed_6a(self.repeat_1(x))))))
+        x = self.last_bn(self.last_linear(x.mean(dim=(2, 3))))
+        return F.normalize(x, p=2, dim=1)
+
+
+def load_checkpoint(model: InceptionResnetV1, state_dict: dict) -> None:
+    """Load a facenet-pytorch checkpoint; the classifier head is not part of the embedder."""
+    own = {k: v for k, v in state_dict.items() if not k.startswith("logits.")}
+    missing, unexpected = model.load_state_dict(own, strict=False)
+    if missing or unexpected:
+        raise ValueError(
+            f"checkpoint does not fit InceptionResnetV1: missing {missing[:3]}, unexpected {unexpected[:3]}"
+        )

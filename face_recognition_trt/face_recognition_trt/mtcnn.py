@@ -1,0 +1,141 @@
+"""MTCNN face detector (Zhang et al. 2016) over any inference backend.
+
+Frame in (BGR uint8), faces out: boxes, scores and 5 landmarks in original-image pixels. The
+arithmetic lives in `mtcnn_math`; this module runs the three networks and strings the stages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import mtcnn_math as mm
+from .backends import Backend, BackendOptions, create_backend
+from .models.fetch import verify_model
+from .models.registry import MTCNN_FILES
+
+
+@dataclass
+class DetectorConfig:
+    min_face: float = 20.0  # pixels: smaller faces are not searched for
+    factor: float = 0.709  # pyramid step
+    thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7)  # P-, R-, O-Net face probability
+    nms: tuple[float, float, float, float] = (0.5, 0.7, 0.7, 0.7)  # per scale, P, R, O (min)
+
+
+@dataclass
+class Detections:
+    """Faces of one frame, best score first."""
+
+    boxes: np.ndarray  # N x 4 float32, (x1, y1, x2, y2)
+    scores: np.ndarray  # N float32
+    landmarks: np.ndarray  # N x 5 x 2 float32: left eye, right eye, nose, mouth left, mouth right
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    @staticmethod
+    def empty() -> Detections:
+        return Detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros((0, 5, 2), np.float32))
+
+    def subset(self, index) -> Detections:
+        return Detections(self.boxes[index], self.scores[index], self.landmarks[index], self.timings)
+
+
+def pnet_profile(max_h: int, max_w: int, config: DetectorConfig) -> dict:
+    """TensorRT shape range covering every pyramid level of a max_h x max_w frame."""
+    scales = mm.pyramid_scales(max_h, max_w, config.min_face, config.factor)
+    big = mm.level_size(max_h, max_w, scales[0]) if scales else (12, 12)
+    return {"input": ((1, 3, 12, 12), (1, 3, *big), (1, 3, *big))}
+
+
+class MtcnnDetector:
+    def __init__(
+        self,
+        models_dir: Path,
+        options: BackendOptions | None = None,
+        config: DetectorConfig | None = None,
+        max_frame: tuple[int, int] = (1080, 1920),
+    ) -> None:
+        options = options or BackendOptions()
+        self.config = config or DetectorConfig()
+        batch = options.max_batch * 32  # R-Net sees many candidates per face
+        profiles = {
+            "pnet": pnet_profile(*max_frame, self.config),
+            "rnet": {"input": ((1, 3, 24, 24), (64, 3, 24, 24), (batch, 3, 24, 24))},
+            "onet": {"input": ((1, 3, 48, 48), (8, 3, 48, 48), (batch, 3, 48, 48))},
+        }
+        self.nets: dict[str, Backend] = {
+            net: create_backend(verify_model(models_dir, f"mtcnn-{net}", file), options, profiles[net])
+            for net, file in MTCNN_FILES.items()
+        }
+        self.backend_name = self.nets["pnet"].name
+
+    def detect(self, bgr: np.ndarray) -> Detections:
+        """Detect faces in a BGR uint8 frame (H x W x 3)."""
+        import time
+
+        height, width = bgr.shape[:2]
+        cfg = self.config
+        timings = {}
+        t0 = time.perf_counter()
+        rgb = bgr[:, :, ::-1]
+        table = mm.integral_image(rgb)
+
+        # Stage 1: P-Net over the image pyramid proposes boxes.
+        candidates = []
+        for scale in mm.pyramid_scales(height, width, cfg.min_face, cfg.factor):
+            h, w = mm.level_size(height, width, scale)
+            level = mm.area_crops(table, np.array([[0, 0, width, height]]), h, w)
+            out = self.nets["pnet"].run({"input": mm.normalise(level)})
+            boxes = mm.generate_boxes(out["reg"][0], out["prob"][0, 1], scale, cfg.thresholds[0])
+            candidates.append(boxes[mm.nms(boxes[:, :4], boxes[:, 4], cfg.nms[0])])
+        boxes = np.concatenate(candidates) if candidates else np.zeros((0, 9), np.float32)
+        boxes = boxes[mm.nms(boxes[:, :4], boxes[:, 4], cfg.nms[1])]
+        boxes = mm.apply_regression(boxes[:, :5], boxes[:, 5:9], plus_one=False)
+        boxes = mm.square(boxes)
+        timings["pnet"] = time.perf_counter() - t0
+
+        # Stage 2: R-Net rejects most proposals and refines the rest.
+        t0 = time.perf_counter()
+        if len(boxes):
+            boxes, reg, _ = self._refine("rnet", table, boxes, 24, cfg.thresholds[1], width, height)
+            keep = mm.nms(boxes[:, :4], boxes[:, 4], cfg.nms[2])
+            boxes = mm.square(mm.apply_regression(boxes[keep], reg[keep]))
+        timings["rnet"] = time.perf_counter() - t0
+
+        # Stage 3: O-Net gives final boxes, scores and landmarks.
+        t0 = time.perf_counter()
+        if not len(boxes):
+            result = Detections.empty()
+        else:
+            boxes, reg, marks = self._refine("onet", table, boxes, 48, cfg.thresholds[2], width, height)
+            w = boxes[:, 2:3] - boxes[:, 0:1] + 1
+            h = boxes[:, 3:4] - boxes[:, 1:2] + 1
+            points = np.stack([w * marks[:, :5] + boxes[:, 0:1] - 1, h * marks[:, 5:] + boxes[:, 1:2] - 1], axis=2)
+            boxes = mm.apply_regression(boxes, reg)
+            keep = mm.nms(boxes[:, :4], boxes[:, 4], cfg.nms[3], mode="min")
+            result = Detections(
+                boxes[keep, :4].astype(np.float32), boxes[keep, 4].astype(np.float32), points[keep].astype(np.float32)
+            )
+        timings["onet"] = time.perf_counter() - t0
+        result.timings = timings
+        return result
+
+    def _refine(
+        self, net: str, table: np.ndarray, boxes: np.ndarray, size: int, threshold: float, width: int, height: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Run R-Net or O-Net on all boxes in one batch; keep those above the threshold."""
+        windows = mm.clip_to_image(boxes, width, height)
+        valid = (windows[:, 2] > windows[:, 0]) & (windows[:, 3] > windows[:, 1])
+        boxes, windows = boxes[valid], windows[valid]
+        crops = mm.area_crops(table, windows, size, size)
+        out = self.nets[net].run({"input": mm.normalise(crops)})
+        score = out["prob"][:, 1]
+        keep = score > threshold
+        refined = np.column_stack([boxes[keep, :4], score[keep]])
+        marks = out["landmarks"][keep] if "landmarks" in out else None
+        return refined, out["reg"][keep], marks

@@ -1,0 +1,63 @@
+"""Installs with colcon (ROS 2, ament_python) and with plain pip (CLI and tests, no ROS)."""
+
+from glob import glob
+
+from setuptools import find_packages, setup
+
+PACKAGE = "face_recognition_trt"
+
+NODES = ["camera_node", "detector_node", "recognizer_node", "face_recognition_node"]
+
+setup(
+    name=PACKAGE,
+    version="0.1.0",
+    packages=find_packages(exclude=["test", "test.*"]),
+    data_files=[
+        ("share/ament_index/resource_index/packages", [f"resource/{PACKAGE}"]),
+        (f"share/{PACKAGE}", ["package.xml"]),
+        (f"share/{PACKAGE}/launch", glob("launch/*.launch.py")),
+        (f"share/{PACKAGE}/config", glob("config/*.yaml") + glob("config/*.rviz")),
+    ],
+    package_data={PACKAGE: ["config/*.yaml"]},
+    python_requires=">=3.8",
+    # Ranges, not pins: on a Jetson numpy and OpenCV come from JetPack. The exact versions this
+    # project is tested with are pinned in ../constraints.txt.
+    install_requires=[
+        "numpy>=1.21",
+        "onnxruntime>=1.15",
+        "platformdirs>=3",
+        "PyYAML>=5.4",
+        "tqdm>=4.60",
+        "psutil>=5.8",
+    ],
+    extras_require={
+        # OpenCV from PyPI; on a Jetson use JetPack's OpenCV (it has GStreamer for the CSI camera).
+        "opencv": ["opencv-python-headless>=4.5"],
+        # Conversion of the fetched weights to ONNX (not needed at run time).
+        "export": ["torch>=2.0", "onnx>=1.14"],
+        # The reference implementation for parity tests and `bench --compare facenet-pytorch`;
+        # facenet-pytorch itself is installed with --no-deps (see tools/setup.sh).
+        "compare": ["Pillow>=10", "requests>=2"],
+        "test": [
+            "pytest>=7",
+            "ruff",
+            "rosbags>=0.10",
+            "rosbags-image>=0.10",
+            "catkin_pkg>=1.0",
+            "colcon-core>=0.15",
+            "colcon-ros>=0.4",
+        ],
+        "tensorrt": ["polygraphy>=0.49", "cuda-python>=12"],
+    },
+    zip_safe=True,
+    maintainer="face_recognition_trt developers",
+    maintainer_email="face-recognition-trt@users.noreply.invalid",
+    description="Real-time face recognition for ROS 2 robots: MTCNN + embeddings on TensorRT or ONNX Runtime",
+    license="MIT",
+    entry_points={
+        "console_scripts": [
+            "face-recognition-trt = face_recognition_trt.cli:main",
+            *[f"{node} = face_recognition_trt.ros.{node}:main" for node in NODES],
+        ],
+    },
+)

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Prepare everything on a fresh machine (no GPU, no ROS needed): a virtual environment with the
+# pinned dependencies, the package, and the fetched + converted models. Idempotent.
+# Usage: bash tools/setup.sh            (then: source .venv/bin/activate)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "== creating $VENV"
+  python3 -m venv "$VENV"
+fi
+PIP="$VENV/bin/python -m pip --disable-pip-version-check --quiet"
+echo "== installing pinned dependencies (torch CPU for model conversion; takes a few minutes the first time)"
+$PIP install -c constraints.txt --config-settings editable_mode=compat \
+  -e "./face_recognition_trt[opencv,export,compare,test]"
+# facenet-pytorch is only the reference for parity tests and `bench --compare`; its declared
+# dependencies (torch<2.3, torchvision) are not used: see face_recognition_trt/reference.py.
+$PIP install -c constraints.txt --no-deps facenet-pytorch
+echo "== fetching and converting models"
+"$VENV/bin/face-recognition-trt" models fetch
