@@ -286,30 +286,24 @@ def cmd_identities(args) -> int:
             else:
                 print("\n".join(f"{i.name}\t{i.samples}" for i in items) or "no identities enrolled")
         elif action == "forget":
-            removed = gallery.forget(args.names[0])
+            removed = gallery.forget(args.name)
             _emit(
-                {"forgotten": args.names[0], "samples_removed": removed},
+                {"forgotten": args.name, "samples_removed": removed},
                 args.json,
-                f"forgot {args.names[0]} ({removed} samples removed)",
+                f"forgot {args.name} ({removed} samples removed)",
             )
         elif action == "rename":
-            gallery.rename(args.names[0], args.names[1])
-            _emit(
-                {"renamed": args.names[0], "to": args.names[1]},
-                args.json,
-                f"renamed {args.names[0]} -> {args.names[1]}",
-            )
+            gallery.rename(args.old, args.new)
+            _emit({"renamed": args.old, "to": args.new}, args.json, f"renamed {args.old} -> {args.new}")
         elif action == "export":
-            count = gallery.export(Path(args.names[0]))
-            _emit(
-                {"exported": count, "file": args.names[0]}, args.json, f"exported {count} identities to {args.names[0]}"
-            )
+            count = gallery.export(Path(args.file))
+            _emit({"exported": count, "file": args.file}, args.json, f"exported {count} identities to {args.file}")
     return 0
 
 
 def _identities_import(args) -> int:
     """A gallery export (JSON) or a folder of photos: DIR/name/*.jpg or DIR/name.jpg."""
-    source = Path(args.names[0])
+    source = Path(args.source)
     if source.is_file():
         with _gallery_only(args) as gallery:
             imported = gallery.import_file(source, merge=args.merge)
@@ -534,13 +528,28 @@ def build_parser() -> argparse.ArgumentParser:
     en.add_argument("--thumbnails", action="store_true", help="keep a 64x64 thumbnail of each sample")
     en.add_argument("--min-enroll-face", type=float, default=60.0)
 
-    i = add("identities", cmd_identities, "list, forget, rename, import, export identities")
-    i.add_argument("action", choices=["list", "forget", "rename", "import", "export"])
-    i.add_argument("names", nargs="*", help="forget NAME | rename OLD NEW | import DIR-or-FILE | export FILE")
-    i.add_argument("--merge", action="store_true", help="import: add samples to identities that exist")
-    i.add_argument("--largest", action="store_true", help="import DIR: take the largest face of group photos")
-    i.add_argument("--thumbnails", action="store_true")
-    i.add_argument("--min-enroll-face", type=float, default=60.0)
+    ident = sub.add_parser("identities", help="list, forget, rename, import, export identities")
+    isub = ident.add_subparsers(dest="action", required=True)
+
+    def add_action(name, help_text, *positionals):
+        sp = isub.add_parser(name, help=help_text)
+        for positional in positionals:
+            sp.add_argument(positional)
+        sp.add_argument("--json", action="store_true", help="machine-readable output")
+        sp.set_defaults(func=cmd_identities)
+        return sp
+
+    add_action("list", "enrolled identities and their sample counts")
+    add_action("forget", "remove an identity and all its data", "name")
+    add_action("rename", "rename an identity", "old", "new")
+    add_action("export", "write the gallery to a JSON file (to move it to another robot)", "file")
+    imp = add_action(
+        "import", "add identities from a gallery export (FILE) or photos (DIR/name/*.jpg, DIR/name.jpg)", "source"
+    )
+    imp.add_argument("--merge", action="store_true", help="add samples to identities that exist")
+    imp.add_argument("--largest", action="store_true", help="photos: take the largest face of group photos")
+    imp.add_argument("--thumbnails", action="store_true", help="photos: keep a 64x64 thumbnail of each sample")
+    imp.add_argument("--min-enroll-face", type=float, default=60.0)
 
     r = add("recognize", cmd_recognize, "name the faces in images, a folder, a video or a camera")
     r.add_argument("path", nargs="?")
@@ -556,17 +565,12 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-ARITY = {"forget": 1, "rename": 2, "import": 1, "export": 1, "list": 0}
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    if args.command == "identities" and len(args.names) != ARITY[args.action]:
-        parser.error(f"identities {args.action} takes {ARITY[args.action]} argument(s)")
     if args.command == "recognize" and args.path is None and args.camera is None:
         parser.error("recognize needs PATH or --camera N")
     try:

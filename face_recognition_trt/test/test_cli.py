@@ -1,0 +1,204 @@
+"""The command-line tool end to end: output formats, exit codes, bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from face_recognition_trt.cli import main
+
+
+def run(capsys, *args):
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_detect_json_format(capsys, samples, models_dir):
+    code, out, _ = run(capsys, "detect", "--json", samples / "groups/rose_leslie_and_kit_harington_1.jpg")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["path"].endswith("rose_leslie_and_kit_harington_1.jpg")
+    img = cv2.imread(str(samples / "groups/rose_leslie_and_kit_harington_1.jpg"))
+    assert (doc["width"], doc["height"]) == (img.shape[1], img.shape[0])
+    assert len(doc["faces"]) == 2
+    for face in doc["faces"]:
+        x1, y1, x2, y2 = face["box"]
+        assert 0 <= x1 < x2 <= doc["width"] + 5 and 0 <= y1 < y2 <= doc["height"] + 5
+        assert 0.5 < face["score"] <= 1 and len(face["landmarks"]) == 5
+
+
+def test_detect_one_line_per_image_and_folder_skips_non_images(capsys, samples, tmp_path, models_dir):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("not an image")
+    (folder / "a.jpg").write_bytes((samples / "portraits/joe_biden_1.jpg").read_bytes())
+    cv2.imwrite(str(folder / "b.png"), np.zeros((64, 64, 3), np.uint8))
+    code, out, _ = run(capsys, "detect", "--json", folder)
+    assert code == 0
+    docs = [json.loads(line) for line in out.splitlines()]
+    assert [d["path"].rsplit("/", 1)[1] for d in docs] == ["a.jpg", "b.png"]
+    assert [len(d["faces"]) for d in docs] == [1, 0]  # no face is an empty result, not an error
+
+
+def _variants(samples, tmp_path):
+    bgr = cv2.imread(str(samples / "portraits/joe_biden_1.jpg"))
+    grey = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+    cv2.imwrite(str(tmp_path / "grey.png"), grey)
+    cv2.imwrite(str(tmp_path / "sixteen.png"), bgr.astype(np.uint16) * 257)
+    cv2.imwrite(str(tmp_path / "rgba.png"), cv2.cvtColor(bgr, cv2.COLOR_BGR2BGRA))
+    return ["grey.png", "sixteen.png", "rgba.png"]
+
+
+def test_grey_16bit_and_rgba_images_work(capsys, samples, tmp_path, models_dir):
+    names = _variants(samples, tmp_path)
+    code, out, _ = run(capsys, "detect", "--json", *[tmp_path / n for n in names])
+    assert code == 0
+    assert [len(json.loads(line)["faces"]) for line in out.splitlines()] == [1, 1, 1]
+
+
+def test_bad_images_give_one_clear_line_and_exit_1(capsys, tmp_path, models_dir):
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    (tmp_path / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0 definitely not a jpeg" * 10)
+    for name, message in [
+        ("empty.jpg", "empty file"),
+        ("corrupt.jpg", "not an image"),
+        ("missing.jpg", "no such file"),
+    ]:
+        code, out, err = run(capsys, "detect", tmp_path / name)
+        assert code == 1, name
+        assert message in err and "Traceback" not in err
+
+
+def test_very_large_image_is_refused(capsys, tmp_path, models_dir):
+    big = np.zeros((7000, 7000), np.uint8)  # 49 megapixels
+    cv2.imwrite(str(tmp_path / "big.png"), big)
+    code, _, err = run(capsys, "detect", tmp_path / "big.png")
+    assert code == 1 and "larger than" in err
+
+
+def test_missing_models_say_how_to_fetch(capsys, tmp_path, samples):
+    code, _, err = run(capsys, "--models-dir", tmp_path, "detect", samples / "portraits/joe_biden_1.jpg")
+    assert code == 1
+    assert "models fetch" in err and "Traceback" not in err
+
+
+def test_corrupt_model_is_reported(capsys, tmp_path, samples, models_dir):
+    import shutil
+
+    for f in models_dir.iterdir():
+        if f.is_file():
+            shutil.copy(f, tmp_path / f.name)
+    (tmp_path / "mtcnn_onet.onnx").write_bytes(b"garbage")
+    code, _, err = run(capsys, "--models-dir", tmp_path, "detect", samples / "portraits/joe_biden_1.jpg")
+    assert code == 1 and "checksum" in err and "models fetch --force" in err
+
+
+def test_usage_errors_exit_2():
+    for args in (["detect"], ["identities", "rename", "onlyone"], ["nonsense"], ["recognize"]):
+        proc = subprocess.run([sys.executable, "-m", "face_recognition_trt.cli", *args], capture_output=True, text=True)
+        assert proc.returncode == 2, args
+        assert "usage" in proc.stderr
+
+
+def test_enroll_recognize_identities_json(capsys, samples, tmp_path, models_dir):
+    g = tmp_path / "g.db"
+    code, out, _ = run(capsys, "--gallery", g, "enroll", "--json", "Joe Biden", samples / "portraits/joe_biden_1.jpg")
+    assert code == 0 and json.loads(out) == {"identity": "Joe Biden", "samples_total": 1}
+    code, out, _ = run(
+        capsys, "--gallery", g, "enroll", "--json", "--add", "joe biden", samples / "portraits/joe_biden_2.jpg"
+    )
+    assert json.loads(out) == {"identity": "joe biden", "samples_total": 2}
+    code, out, _ = run(capsys, "--gallery", g, "identities", "list", "--json")
+    assert json.loads(out) == [{"name": "Joe Biden", "samples": 2}]
+    out_dir = tmp_path / "annotated"
+    code, out, _ = run(capsys, "--gallery", g, "recognize", "--json", samples / "groups", "--output", out_dir)
+    assert code == 0
+    docs = {json.loads(line)["path"].rsplit("/", 1)[1]: json.loads(line) for line in out.splitlines()}
+    assert len(docs) == 12
+    biden = docs["barack_obama_and_joe_biden_1.jpg"]["faces"]
+    assert sorted(f["identity"] for f in biden) == ["Joe Biden", "unknown"]
+    assert set(biden[0]) == {"box", "score", "identity", "similarity"}
+    assert cv2.imread(str(out_dir / "barack_obama_and_joe_biden_1.jpg")).shape[2] == 3
+
+
+def test_enroll_failure_changes_nothing(capsys, samples, tmp_path, models_dir):
+    g = tmp_path / "g.db"
+    code, _, err = run(
+        capsys,
+        "--gallery",
+        g,
+        "enroll",
+        "Obama",
+        samples / "portraits/barack_obama_1.jpg",
+        samples / "groups/barack_obama_and_joe_biden_1.jpg",
+    )
+    assert code == 1 and "comparable size" in err and "nothing was enrolled" in err
+    code, out, _ = run(capsys, "--gallery", g, "identities", "list", "--json")
+    assert json.loads(out) == []
+    for bad in ("", "a/b"):
+        code, _, err = run(capsys, "--gallery", g, "enroll", bad, samples / "portraits/barack_obama_1.jpg")
+        assert code == 1 and "name" in err
+
+
+def test_identities_import_folder_rename_forget_export(capsys, samples, tmp_path, models_dir):
+    people = tmp_path / "imgs"
+    (people / "Barack Obama").mkdir(parents=True)
+    for i in (1, 3):
+        (people / "Barack Obama" / f"{i}.jpg").write_bytes((samples / f"portraits/barack_obama_{i}.jpg").read_bytes())
+    (people / "Rose Leslie.jpg").write_bytes((samples / "portraits/rose_leslie_1.jpg").read_bytes())
+    g = tmp_path / "g.db"
+    code, out, _ = run(capsys, "--gallery", g, "identities", "import", "--json", people)
+    assert code == 0
+    assert json.loads(out) == [{"name": "Barack Obama", "samples": 2}, {"name": "Rose Leslie", "samples": 1}]
+    assert run(capsys, "--gallery", g, "identities", "rename", "rose leslie", "Ygritte")[0] == 0
+    assert run(capsys, "--gallery", g, "identities", "export", tmp_path / "out.json")[0] == 0
+    assert run(capsys, "--gallery", g, "identities", "forget", "barack obama")[0] == 0
+    code, _, err = run(capsys, "--gallery", g, "identities", "forget", "barack obama")
+    assert code == 1 and "no identity" in err
+    g2 = tmp_path / "g2.db"
+    assert run(capsys, "--gallery", g2, "identities", "import", tmp_path / "out.json")[0] == 0
+    code, out, _ = run(capsys, "--gallery", g2, "identities", "list", "--json")
+    assert json.loads(out) == [{"name": "Barack Obama", "samples": 2}, {"name": "Ygritte", "samples": 1}]
+
+
+def test_recognize_video(capsys, samples, tmp_path, models_dir):
+    frame = cv2.resize(cv2.imread(str(samples / "portraits/joe_biden_1.jpg")), (320, 240))
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 5, (320, 240))
+    for _ in range(4):
+        writer.write(frame)
+    writer.release()
+    code, out, _ = run(capsys, "--gallery", tmp_path / "g.db", "recognize", "--json", video)
+    assert code == 0
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert len(lines) == 4 and all(len(doc["faces"]) == 1 for doc in lines)
+
+
+def test_embed_json(capsys, samples, models_dir):
+    code, out, _ = run(capsys, "embed", "--json", samples / "portraits/kit_harington_1.jpg")
+    doc = json.loads(out)
+    assert code == 0 and doc["embedder"] == "dlib-resnet-v1"
+    assert len(doc["faces"]) == 1 and len(doc["faces"][0]["embedding"]) == 128
+
+
+@pytest.mark.parametrize("args", [["models", "list", "--json"]])
+def test_models_list(capsys, models_dir, args):
+    code, out, _ = run(capsys, "--models-dir", models_dir, *args)
+    names = {m["name"] for m in json.loads(out)["models"]}
+    assert code == 0 and {"mtcnn-pnet", "mtcnn-rnet", "mtcnn-onet", "dlib-resnet-v1"} <= names
+    for m in json.loads(out)["models"]:
+        assert {
+            "source",
+            "sha256_onnx",
+            "sha256_weights",
+            "input",
+            "colour",
+            "normalisation",
+            "outputs",
+            "licence",
+        } <= set(m)

@@ -1,0 +1,227 @@
+"""The gallery file: transactions, permissions, schema and embedder checks, forget, import/export."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+from face_recognition_trt.errors import GalleryError
+from face_recognition_trt.gallery import Gallery, Sample
+from face_recognition_trt.names import validate_name
+
+DIM = 128
+
+
+def unit(seed: int) -> np.ndarray:
+    v = np.random.default_rng(seed).normal(size=DIM).astype(np.float32)
+    return v / np.linalg.norm(v)
+
+
+def open_gallery(path, embedder="dlib-resnet-v1", version="v1"):
+    return Gallery(path, embedder, version, DIM)
+
+
+def test_enroll_list_add_and_matrix(tmp_path):
+    with open_gallery(tmp_path / "g.db") as g:
+        assert g.enroll("Alice", [Sample(unit(1), 0.9)]) == 1
+        assert g.enroll("Bob", [Sample(unit(2), 0.8), Sample(unit(3), 0.7)]) == 2
+        with pytest.raises(GalleryError, match="already enrolled"):
+            g.enroll(" alice ", [Sample(unit(4), 0.9)])
+        assert g.enroll("ALICE", [Sample(unit(4), 0.9)], add_to_existing=True) == 2
+        assert [(i.name, i.samples) for i in g.list()] == [("Alice", 2), ("Bob", 2)]
+        m = g.matrix()
+        assert m.names == ["Alice", "Bob"] and m.starts.tolist() == [0, 2]
+        np.testing.assert_array_equal(m.embeddings[1], unit(4))
+
+
+def test_gallery_survives_reopen(tmp_path):
+    with open_gallery(tmp_path / "g.db") as g:
+        g.enroll("Alice", [Sample(unit(1), 0.9)])
+    with open_gallery(tmp_path / "g.db") as g:
+        assert [i.name for i in g.list()] == ["Alice"]
+        np.testing.assert_array_equal(g.matrix().embeddings[0], unit(1))
+
+
+def test_new_files_are_owner_only(tmp_path):
+    path = tmp_path / "robot" / "data" / "g.db"
+    with open_gallery(path) as g:
+        g.enroll("Alice", [Sample(unit(1), 0.9)])
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
+        for extra in (path.with_name("g.db-wal"), path.with_name("g.db-shm")):
+            if extra.exists():
+                assert stat.S_IMODE(os.stat(extra).st_mode) & 0o077 == 0
+        g.export(tmp_path / "export.json")
+    assert stat.S_IMODE(os.stat(tmp_path / "export.json").st_mode) == 0o600
+
+
+def test_forget_really_removes_the_bytes(tmp_path):
+    path = tmp_path / "g.db"
+    secret = unit(7)
+    with open_gallery(path) as g:
+        g.enroll("Alice", [Sample(unit(1), 0.9)])
+        g.enroll("Mallory", [Sample(secret, 0.9, source="mallory.jpg")])
+        assert g.forget("mallory") == 1
+        assert [i.name for i in g.list()] == ["Alice"]
+        with pytest.raises(GalleryError, match="no identity"):
+            g.forget("Mallory")
+    raw = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("g.db"))
+    assert secret.tobytes() not in raw
+    assert b"Mallory" not in raw and b"mallory.jpg" not in raw
+    assert unit(1).tobytes() in raw  # the remaining identity is still there
+
+
+def test_rename(tmp_path):
+    with open_gallery(tmp_path / "g.db") as g:
+        g.enroll("Alice", [Sample(unit(1), 0.9)])
+        g.enroll("Bob", [Sample(unit(2), 0.9)])
+        g.rename("alice", "Alice Smith")
+        assert [i.name for i in g.list()] == ["Alice Smith", "Bob"]
+        g.rename("alice smith", "ALICE SMITH")  # same person, new display form
+        assert g.list()[0].name == "ALICE SMITH"
+        with pytest.raises(GalleryError, match="already enrolled"):
+            g.rename("Bob", "alice smith")
+        with pytest.raises(GalleryError, match="no identity"):
+            g.rename("Carol", "Dave")
+        assert [i.name for i in g.list()] == ["ALICE SMITH", "Bob"]
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "a/b", "a\\b", "tab\there", "x" * 65, "Unknown", "new\nline"])
+def test_bad_names_are_refused_and_change_nothing(tmp_path, bad):
+    with open_gallery(tmp_path / "g.db") as g:
+        with pytest.raises(GalleryError):
+            g.enroll(bad, [Sample(unit(1), 0.9)])
+        assert g.list() == []
+
+
+def test_names_keep_display_form_and_compare_folded():
+    assert validate_name("  Zoë Ångström ") == ("Zoë Ångström", "zoë ångström")
+    assert validate_name("STRASSE")[1] == validate_name("straße")[1]
+    assert len(validate_name("x" * 64)[0]) == 64
+
+
+def test_bad_embeddings_change_nothing(tmp_path):
+    with open_gallery(tmp_path / "g.db") as g:
+        with pytest.raises(GalleryError, match="128 finite"):
+            g.enroll("Alice", [Sample(unit(1), 0.9), Sample(np.zeros(64), 0.9)])
+        with pytest.raises(GalleryError, match="finite"):
+            g.enroll("Alice", [Sample(np.full(DIM, np.nan), 0.9)])
+        with pytest.raises(GalleryError, match="no samples"):
+            g.enroll("Alice", [])
+        assert g.list() == []
+
+
+def test_other_embedder_is_refused_with_advice(tmp_path):
+    path = tmp_path / "g.db"
+    with open_gallery(path) as g:
+        g.enroll("Alice", [Sample(unit(1), 0.9)])
+    before = path.read_bytes()
+    with pytest.raises(GalleryError, match="re-enroll"):
+        open_gallery(path, embedder="facenet-vggface2")
+    with pytest.raises(GalleryError, match="cannot be compared"):
+        open_gallery(path, version="v2")
+    assert path.read_bytes() == before
+
+
+def test_newer_schema_is_refused_and_untouched(tmp_path):
+    path = tmp_path / "g.db"
+    with open_gallery(path) as g:
+        g.enroll("Alice", [Sample(unit(1), 0.9)])
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(GalleryError, match="schema 99, newer"):
+        open_gallery(path)
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("content", [b"this is not a database at all" * 100, b"SQLite format 3\x00" + b"\xff" * 4000])
+def test_corrupt_file_is_refused_and_untouched(tmp_path, content):
+    path = tmp_path / "g.db"
+    path.write_bytes(content)
+    with pytest.raises(GalleryError, match="left untouched"):
+        open_gallery(path)
+    assert path.read_bytes() == content
+
+
+def test_foreign_sqlite_file_is_refused(tmp_path):
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(GalleryError, match="not a face_recognition_trt gallery"):
+        open_gallery(path)
+
+
+def test_export_import_round_trip(tmp_path):
+    with open_gallery(tmp_path / "a.db") as a:
+        a.enroll("Alice", [Sample(unit(1), 0.9, "a1.jpg", b"\xff\xd8thumb"), Sample(unit(2), 0.5)])
+        a.enroll("Bob", [Sample(unit(3), 0.8)])
+        assert a.export(tmp_path / "robot.json") == 2
+    with open_gallery(tmp_path / "b.db") as b:
+        b.enroll("Carol", [Sample(unit(4), 0.9)])
+        imported = b.import_file(tmp_path / "robot.json")
+        assert [(i.name, i.samples) for i in imported] == [("Alice", 2), ("Bob", 1)]
+        assert [(i.name, i.samples) for i in b.list()] == [("Alice", 2), ("Bob", 1), ("Carol", 1)]
+        m = b.matrix()  # rows grouped by identity in enrollment order: Carol, Alice, Bob
+        assert m.names == ["Carol", "Alice", "Bob"]
+        np.testing.assert_array_equal(m.embeddings, np.stack([unit(4), unit(1), unit(2), unit(3)]))
+        # importing again clashes: all or nothing
+        with pytest.raises(GalleryError, match="--merge"):
+            b.import_file(tmp_path / "robot.json")
+        assert [i.samples for i in b.list()] == [2, 1, 1]
+        b.import_file(tmp_path / "robot.json", merge=True)
+        assert [i.samples for i in b.list()] == [4, 2, 1]
+    with open_gallery(tmp_path / "c.db", embedder="facenet-vggface2") as c:
+        with pytest.raises(GalleryError, match="holds embeddings of dlib-resnet-v1"):
+            c.import_file(tmp_path / "robot.json")
+
+
+def test_import_of_a_non_export_is_refused(tmp_path):
+    (tmp_path / "x.json").write_text('{"hello": 1}')
+    with open_gallery(tmp_path / "g.db") as g:
+        with pytest.raises(GalleryError, match="not a face_recognition_trt gallery export"):
+            g.import_file(tmp_path / "x.json")
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys, numpy as np
+    from face_recognition_trt.gallery import Gallery, Sample
+    g = Gallery(sys.argv[1], "dlib-resnet-v1", "v1", 128)
+    rng = np.random.default_rng(int(sys.argv[2]))
+    print("ready", flush=True)
+    for i in range(100000):
+        samples = [Sample(rng.normal(size=128).astype(np.float32), 0.5) for _ in range(3)]
+        g.enroll(f"person {sys.argv[2]}-{i}", samples)
+    """
+)
+
+
+def test_sigkill_during_enrollments_leaves_only_whole_enrollments(tmp_path):
+    path = tmp_path / "g.db"
+    rng = np.random.default_rng(0)
+    for attempt in range(12):
+        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(attempt)], stdout=subprocess.PIPE)
+        assert proc.stdout.readline().strip() == b"ready"
+        time.sleep(rng.uniform(0.05, 0.4))
+        proc.kill()
+        proc.wait()
+        with open_gallery(path) as g:  # opens: the file is a valid gallery after every kill
+            assert g.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            counts = [i.samples for i in g.list()]
+            assert all(c == 3 for c in counts), "an enrollment was half written"
+            blobs = g.conn.execute("SELECT length(embedding) FROM samples").fetchall()
+            assert all(n == 4 * DIM for (n,) in blobs)
+    with open_gallery(path) as g:
+        assert len(g.list()) > 12  # the writers did get work done between kills

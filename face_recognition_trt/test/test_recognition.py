@@ -1,0 +1,115 @@
+"""Enroll from one photo, recognise in other photos and group photos; enrollment quality checks."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from face_recognition_trt.errors import EnrollmentError
+from face_recognition_trt.names import UNKNOWN
+from face_recognition_trt.recognizer import Recognizer, open_gallery
+
+
+@pytest.fixture
+def recognizer(pipeline, tmp_path):
+    with open_gallery(tmp_path / "gallery.db", pipeline) as gallery:
+        yield Recognizer(pipeline, gallery)
+
+
+def enroll(rec, name, image, **kw):
+    return rec.enroll(name, [rec.sample_from_frame(image, **kw)])
+
+
+def identities(rec, image):
+    faces, _ = rec.recognize(image)
+    return [(f.identity, f.box) for f in faces]
+
+
+def test_enroll_one_photo_recognise_in_others(recognizer, read):
+    assert enroll(recognizer, "Barack Obama", read("portraits/barack_obama_1.jpg")) == 1
+    assert enroll(recognizer, "Joe Biden", read("portraits/joe_biden_1.jpg")) == 1
+    for photo in ("barack_obama_3.jpg", "barack_obama_4.jpg"):
+        names = [n for n, _ in identities(recognizer, read(f"portraits/{photo}"))]
+        assert "Barack Obama" in names and "Joe Biden" not in names
+    assert [n for n, _ in identities(recognizer, read("portraits/joe_biden_2.jpg"))] == ["Joe Biden"]
+
+
+def test_group_photo_names_each_person_in_place(recognizer, read):
+    enroll(recognizer, "Barack Obama", read("portraits/barack_obama_1.jpg"))
+    enroll(recognizer, "Joe Biden", read("portraits/joe_biden_2.jpg"))
+    found = identities(recognizer, read("groups/joe_biden_and_barack_obama_2.jpg"))
+    named = {n: box for n, box in found if n != UNKNOWN}
+    assert set(named) == {"Barack Obama", "Joe Biden"}
+    assert named["Joe Biden"][0] < named["Barack Obama"][0]  # README: Biden left, Obama right
+    assert len(found) > 2 and all(n == UNKNOWN for n, _ in found if n not in named)
+
+
+def test_unenrolled_people_are_unknown(recognizer, read):
+    enroll(recognizer, "Kit Harington", read("portraits/kit_harington_1.jpg"))
+    found = identities(recognizer, read("groups/rose_leslie_and_kit_harington_1.jpg"))
+    names = sorted(n for n, _ in found)
+    assert names == ["Kit Harington", UNKNOWN]  # Rose Leslie is not enrolled
+    assert [n for n, _ in identities(recognizer, read("portraits/paul_rudd_1.jpg"))] == [UNKNOWN]
+
+
+def test_empty_gallery_reports_unknown(recognizer, read):
+    faces, timings = recognizer.recognize(read("portraits/joe_biden_1.jpg"))
+    assert [f.identity for f in faces] == [UNKNOWN]
+    assert {"pnet", "rnet", "onet", "align", "embed", "total"} <= set(timings)
+
+
+def test_portrait_with_small_background_detection_enrolls_main_face(recognizer, read):
+    image = read("portraits/barack_obama_1.jpg")
+    assert len(recognizer.pipeline.detect(image)) == 2  # the portrait and a small speck (score 0.8)
+    sample = recognizer.sample_from_frame(image)
+    assert 0 < sample.quality <= 1
+
+
+def test_photo_with_no_face_is_refused(recognizer):
+    with pytest.raises(EnrollmentError, match="no face"):
+        recognizer.sample_from_frame(np.full((240, 320, 3), 90, np.uint8))
+
+
+def test_group_photo_needs_take_largest(recognizer, read):
+    image = read("groups/barack_obama_and_joe_biden_1.jpg")
+    with pytest.raises(EnrollmentError, match="2 faces of comparable size"):
+        recognizer.sample_from_frame(image)
+    assert recognizer.sample_from_frame(image, take_largest=True).quality > 0
+
+
+def test_small_face_is_refused(recognizer, read):
+    image = read("portraits/joe_biden_1.jpg")
+    small = cv2.resize(image, None, fx=0.15, fy=0.15, interpolation=cv2.INTER_AREA)
+    with pytest.raises(EnrollmentError, match="smaller than the minimum"):
+        recognizer.sample_from_frame(small)
+
+
+def test_blurred_face_is_refused(recognizer, read):
+    image = read("portraits/joe_biden_2.jpg")
+    size = recognizer.pipeline.process(image).faces[0].size
+    blurred = cv2.GaussianBlur(image, (0, 0), 0.04 * size)
+    with pytest.raises(EnrollmentError, match="blurred"):
+        recognizer.sample_from_frame(blurred)
+
+
+def test_more_samples_only_with_add(recognizer, read):
+    from face_recognition_trt.errors import GalleryError
+
+    enroll(recognizer, "Barack Obama", read("portraits/barack_obama_1.jpg"))
+    with pytest.raises(GalleryError, match="already enrolled"):
+        enroll(recognizer, "barack obama", read("portraits/barack_obama_3.jpg"))
+    sample = recognizer.sample_from_frame(read("portraits/barack_obama_3.jpg"))
+    assert recognizer.enroll("barack obama", [sample], add_to_existing=True) == 2
+
+
+def test_thumbnails_only_when_asked(pipeline, read, tmp_path):
+    from face_recognition_trt.recognizer import RecognizerConfig
+
+    with open_gallery(tmp_path / "g.db", pipeline) as gallery:
+        plain = Recognizer(pipeline, gallery).sample_from_frame(read("portraits/joe_biden_1.jpg"))
+        assert plain.thumbnail is None
+        thumb = Recognizer(pipeline, gallery, RecognizerConfig(thumbnails=True)).sample_from_frame(
+            read("portraits/joe_biden_1.jpg")
+        )
+        decoded = cv2.imdecode(np.frombuffer(thumb.thumbnail, np.uint8), cv2.IMREAD_COLOR)
+        assert decoded.shape == (64, 64, 3)
