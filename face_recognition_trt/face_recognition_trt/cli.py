@@ -264,13 +264,8 @@ def cmd_enroll(args) -> int:
         except FaceRecognitionError as exc:
             raise FaceRecognitionError(f"{path}: {exc}; nothing was enrolled") from exc
     total = rec.enroll(args.name, samples, args.add)
-    from .names import validate_name
-
-    _emit(
-        {"identity": validate_name(args.name)[0], "samples_total": total},
-        args.json,
-        f"enrolled {validate_name(args.name)[0]}: {total} sample(s)",
-    )
+    identity = rec.gallery.display_name(args.name)
+    _emit({"identity": identity, "samples_total": total}, args.json, f"enrolled {identity}: {total} sample(s)")
     return 0
 
 

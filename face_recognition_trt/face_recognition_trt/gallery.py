@@ -176,6 +176,14 @@ class Gallery:
         )
         return [IdentityInfo(name, count) for name, count in rows]
 
+    def display_name(self, name: str) -> str:
+        """The stored display form of an enrolled name (which may differ from how it was typed)."""
+        with self._lock:
+            found = self._find(name)
+        if not found:
+            raise GalleryError(f"no identity named '{name}'")
+        return found[1]
+
     def count_samples(self, name: str) -> int:
         with self._lock:
             found = self._find(name)

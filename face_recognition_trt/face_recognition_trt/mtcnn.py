@@ -6,6 +6,7 @@ arithmetic lives in `mtcnn_math`; this module runs the three networks and string
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,21 +77,18 @@ class MtcnnDetector:
 
     def detect(self, bgr: np.ndarray) -> Detections:
         """Detect faces in a BGR uint8 frame (H x W x 3)."""
-        import time
-
         height, width = bgr.shape[:2]
         cfg = self.config
         timings = {}
         t0 = time.perf_counter()
-        rgb = bgr[:, :, ::-1]
-        table = mm.integral_image(rgb)
+        table = mm.integral_image(bgr)  # every resize below reads this one table
 
         # Stage 1: P-Net over the image pyramid proposes boxes.
         candidates = []
         for scale in mm.pyramid_scales(height, width, cfg.min_face, cfg.factor):
             h, w = mm.level_size(height, width, scale)
-            level = mm.area_crops(table, np.array([[0, 0, width, height]]), h, w)
-            out = self.nets["pnet"].run({"input": mm.normalise(level)})
+            level = mm.area_resize(table, h, w)[None]
+            out = self.nets["pnet"].run({"input": mm.normalise(level, bgr=True)})
             boxes = mm.generate_boxes(out["reg"][0], out["prob"][0, 1], scale, cfg.thresholds[0])
             candidates.append(boxes[mm.nms(boxes[:, :4], boxes[:, 4], cfg.nms[0])])
         boxes = np.concatenate(candidates) if candidates else np.zeros((0, 9), np.float32)
@@ -133,7 +131,7 @@ class MtcnnDetector:
         valid = (windows[:, 2] > windows[:, 0]) & (windows[:, 3] > windows[:, 1])
         boxes, windows = boxes[valid], windows[valid]
         crops = mm.area_crops(table, windows, size, size)
-        out = self.nets[net].run({"input": mm.normalise(crops)})
+        out = self.nets[net].run({"input": mm.normalise(crops, bgr=True)})
         score = out["prob"][:, 1]
         keep = score > threshold
         refined = np.column_stack([boxes[keep, :4], score[keep]])

@@ -8,6 +8,7 @@ by area averaging (torch's `interpolate(mode="area")`, i.e. adaptive average poo
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 PNET_STRIDE = 2
@@ -124,10 +125,14 @@ def clip_to_image(boxes: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 def integral_image(image: np.ndarray) -> np.ndarray:
-    """Summed-area table with a zero first row and column: (H+1) x (W+1) x C, float64."""
-    table = np.zeros((image.shape[0] + 1, image.shape[1] + 1, image.shape[2]), dtype=np.float64)
-    np.cumsum(np.cumsum(image, axis=0, dtype=np.float64), axis=1, out=table[1:, 1:])
-    return table
+    """Summed-area table of a uint8 image with a zero first row and column: (H+1) x (W+1) x C.
+
+    OpenCV computes it; int32 (exact, and half the memory traffic of float64) unless the image is
+    so large that its sums could overflow.
+    """
+    depth = cv2.CV_32S if image.shape[0] * image.shape[1] * 255 < 2**31 else cv2.CV_64F
+    table = cv2.integral(np.ascontiguousarray(image), sdepth=depth)
+    return table if table.ndim == 3 else table[:, :, None]
 
 
 def _bins(start: np.ndarray, length: np.ndarray, out: int) -> tuple[np.ndarray, np.ndarray]:
@@ -145,17 +150,40 @@ def area_crops(table: np.ndarray, windows: np.ndarray, out_h: int, out_w: int) -
     four lookups: all crops of a stage in one vectorised gather, no Python loop per box.
     Returns N x out_h x out_w x C float32. Windows must be non-empty and inside the image.
     """
+    channels, stride = table.shape[2], table.shape[1]
+    flat = table.reshape(-1, channels)
     x0, y0, x1, y1 = (windows[:, i] for i in range(4))
     ylo, yhi = _bins(y0, y1 - y0, out_h)  # N x out_h
     xlo, xhi = _bins(x0, x1 - x0, out_w)  # N x out_w
-    a = table[ylo[:, :, None], xlo[:, None, :]]
-    b = table[ylo[:, :, None], xhi[:, None, :]]
-    c = table[yhi[:, :, None], xlo[:, None, :]]
-    d = table[yhi[:, :, None], xhi[:, None, :]]
-    count = ((yhi - ylo)[:, :, None] * (xhi - xlo)[:, None, :])[..., None]
-    return ((d - b - c + a) / count).astype(np.float32)
+
+    def corner(ys: np.ndarray, xs: np.ndarray) -> np.ndarray:  # one flat gather: N x out_h x out_w x C
+        return flat[ys[:, :, None] * stride + xs[:, None, :]]
+
+    sums = corner(yhi, xhi) - corner(yhi, xlo) - corner(ylo, xhi) + corner(ylo, xlo)
+    inverse = 1.0 / ((yhi - ylo)[:, :, None] * (xhi - xlo)[:, None, :]).astype(np.float32)
+    return sums.astype(np.float32) * inverse[..., None]
 
 
-def normalise(pixels: np.ndarray) -> np.ndarray:
-    """MTCNN input normalisation, N x H x W x C RGB -> N x C x H x W in [-1, 1)."""
+def area_resize(table: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
+    """Area-resize the whole image behind `table` to out_h x out_w (float32).
+
+    The same bins as `area_crops`, done separably (gather row bins, then column bins), which is
+    several times faster for the large first pyramid levels.
+    """
+    height, width = table.shape[0] - 1, table.shape[1] - 1
+    ylo, yhi = _bins(np.array([0]), np.array([height]), out_h)
+    xlo, xhi = _bins(np.array([0]), np.array([width]), out_w)
+    rows = table[yhi[0]] - table[ylo[0]]  # out_h x (W+1) x C
+    sums = rows[:, xhi[0]] - rows[:, xlo[0]]  # out_h x out_w x C
+    inverse = 1.0 / ((yhi - ylo)[0][:, None] * (xhi - xlo)[0][None, :]).astype(np.float32)
+    return sums.astype(np.float32) * inverse[..., None]
+
+
+def normalise(pixels: np.ndarray, bgr: bool = False) -> np.ndarray:
+    """MTCNN input normalisation, N x H x W x C -> N x C x H x W RGB in [-1, 1).
+
+    bgr: the pixels are in BGR order and are reordered to the RGB the networks expect.
+    """
+    if bgr:
+        pixels = pixels[..., ::-1]
     return np.ascontiguousarray(((pixels - 127.5) * 0.0078125).transpose(0, 3, 1, 2), dtype=np.float32)

@@ -112,7 +112,7 @@ def test_enroll_recognize_identities_json(capsys, samples, tmp_path, models_dir)
     code, out, _ = run(
         capsys, "--gallery", g, "enroll", "--json", "--add", "joe biden", samples / "portraits/joe_biden_2.jpg"
     )
-    assert json.loads(out) == {"identity": "joe biden", "samples_total": 2}
+    assert json.loads(out) == {"identity": "Joe Biden", "samples_total": 2}  # the stored display form
     code, out, _ = run(capsys, "--gallery", g, "identities", "list", "--json")
     assert json.loads(out) == [{"name": "Joe Biden", "samples": 2}]
     out_dir = tmp_path / "annotated"

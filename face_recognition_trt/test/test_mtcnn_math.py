@@ -72,13 +72,13 @@ def test_clip_to_image_uses_one_based_inclusive_boxes():
 def test_area_crops_match_torch_area_interpolation():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
-    image = rng.integers(0, 256, (37, 53, 3)).astype(np.float32)
+    image = rng.integers(0, 256, (37, 53, 3)).astype(np.uint8)
     table = mm.integral_image(image)
     windows = np.array([[0, 0, 53, 37], [5, 3, 30, 20], [10, 10, 17, 14]])  # down- and up-sampling
     crops = mm.area_crops(table, windows, 24, 24)
     for window, crop in zip(windows, crops):
         x0, y0, x1, y1 = window
-        patch = torch.from_numpy(image[y0:y1, x0:x1]).permute(2, 0, 1)[None]
+        patch = torch.from_numpy(image[y0:y1, x0:x1].astype(np.float32)).permute(2, 0, 1)[None]
         expected = torch.nn.functional.interpolate(patch, size=(24, 24), mode="area")[0].permute(1, 2, 0).numpy()
         np.testing.assert_allclose(crop, expected, atol=1e-3)
 
@@ -87,3 +87,12 @@ def test_normalise_layout_and_range():
     x = mm.normalise(np.full((2, 4, 5, 3), 255.0, np.float32))
     assert x.shape == (2, 3, 4, 5) and x.dtype == np.float32
     assert x.max() == pytest.approx(127.5 * 0.0078125)
+
+
+def test_separable_area_resize_equals_integral_crops():
+    rng = np.random.default_rng(2)
+    image = rng.integers(0, 256, (48, 61, 3), dtype=np.uint8)
+    table = mm.integral_image(image)
+    for h, w in [(30, 37), (13, 17), (48, 61), (70, 90)]:
+        whole = mm.area_crops(table, np.array([[0, 0, 61, 48]]), h, w)[0]
+        np.testing.assert_allclose(mm.area_resize(table, h, w), whole, atol=1e-4)
