@@ -46,6 +46,7 @@ setup(
             "catkin_pkg>=1.0",
             "colcon-core>=0.15",
             "colcon-ros>=0.4",
+            "colcon-package-information>=0.3",
         ],
         "tensorrt": ["polygraphy>=0.49", "cuda-python>=12"],
     },

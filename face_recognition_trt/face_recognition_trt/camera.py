@@ -5,7 +5,6 @@ ROS-free so that the CLI (`recognize --camera`) and the ROS camera node share it
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,9 +138,3 @@ def backoff_delays(first: float = 0.5, maximum: float = 8.0) -> Iterator[float]:
     while True:
         yield delay
         delay = min(maximum, delay * 2)
-
-
-def sleep_until(deadline: float) -> None:
-    remaining = deadline - time.monotonic()
-    if remaining > 0:
-        time.sleep(remaining)

@@ -123,6 +123,29 @@ class MtcnnDetector:
         result.timings = timings
         return result
 
+    def landmarks_for_boxes(self, bgr: np.ndarray, boxes: np.ndarray, scores: np.ndarray) -> Detections:
+        """Landmarks for face boxes found elsewhere (the detector node, any face detector).
+
+        O-Net runs on each squared box, as the detector's last stage does; boxes wholly outside the
+        frame are dropped.
+        """
+        if len(boxes) == 0:
+            return Detections.empty()
+        height, width = bgr.shape[:2]
+        squared = mm.square(np.asarray(boxes, np.float32)[:, :4])
+        windows = mm.clip_to_image(squared, width, height)
+        valid = (windows[:, 2] > windows[:, 0]) & (windows[:, 3] > windows[:, 1])
+        squared, windows = squared[valid], windows[valid]
+        if not len(squared):
+            return Detections.empty()
+        crops = mm.area_crops(mm.integral_image(bgr), windows, 48, 48)
+        marks = self.nets["onet"].run({"input": mm.normalise(crops, bgr=True)})["landmarks"]
+        w = squared[:, 2:3] - squared[:, 0:1] + 1
+        h = squared[:, 3:4] - squared[:, 1:2] + 1
+        points = np.stack([w * marks[:, :5] + squared[:, 0:1] - 1, h * marks[:, 5:] + squared[:, 1:2] - 1], axis=2)
+        boxes = np.asarray(boxes, np.float32)[valid]
+        return Detections(boxes, np.asarray(scores, np.float32)[valid], points.astype(np.float32))
+
     def _refine(
         self, net: str, table: np.ndarray, boxes: np.ndarray, size: int, threshold: float, width: int, height: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:

@@ -1,0 +1,79 @@
+"""camera_node: frames from a CSI/USB camera, stream, video file or image folder -> image_raw (bgr8).
+
+Publishes at the requested rate with stamp and frame_id; a live camera that disappears is reopened
+with backoff (0.5 s doubling to 8 s) without blocking the executor; the device is released on shutdown.
+"""
+
+from __future__ import annotations
+
+import time
+
+from rclpy.node import Node
+from sensor_msgs.msg import Image
+
+from ..camera import CameraConfig, FrameSource, backoff_delays
+from ..errors import FaceRecognitionError
+from . import parameters
+from .image_conversion import bgr_to_image
+from .node_support import declare_parameters, run_node
+
+
+class CameraNode(Node):
+    def __init__(self) -> None:
+        super().__init__("camera")
+        self.values = declare_parameters(self, parameters.CAMERA_PARAMS)
+        v = self.values
+        self.config = CameraConfig(
+            source=v["source"], width=v["width"], height=v["height"], fps=v["fps"], flip=v["flip"], loop=v["loop"]
+        )
+        self.publisher = self.create_publisher(Image, "image_raw", 5)
+        self.source: FrameSource | None = None
+        self.delays = backoff_delays()
+        self.retry_at = 0.0
+        self.finished = False
+        self._open()
+        self.timer = self.create_timer(1.0 / v["fps"], self.tick)
+
+    def _open(self) -> None:
+        try:
+            self.source = FrameSource(self.config)
+            self.delays = backoff_delays()  # a good connection resets the backoff
+            self.get_logger().info(f"camera source '{self.config.source}' open ({self.source.kind})")
+        except FaceRecognitionError as exc:
+            self.source = None
+            delay = next(self.delays)
+            self.retry_at = time.monotonic() + delay
+            self.get_logger().warning(f"{exc}; retrying in {delay:.1f} s")
+
+    def tick(self) -> None:
+        if self.finished:
+            return
+        if self.source is None:
+            if time.monotonic() >= self.retry_at:
+                self._open()
+            return
+        try:
+            frame = self.source.read()
+        except FaceRecognitionError as exc:  # a live camera stopped: reopen with backoff
+            self.get_logger().warning(str(exc))
+            self.source.close()
+            self.source = None
+            self.retry_at = time.monotonic() + next(self.delays)
+            return
+        if frame is None:
+            self.finished = True
+            self.get_logger().info("end of the video or folder (set loop:=true to replay)")
+            return
+        msg = bgr_to_image(frame, Image())
+        msg.header.stamp = self.get_clock().now().to_msg()
+        msg.header.frame_id = self.values["frame_id"]
+        self.publisher.publish(msg)
+
+    def close(self) -> None:
+        if self.source is not None:
+            self.source.close()
+            self.source = None
+
+
+def main(args=None) -> int:
+    return run_node(CameraNode, args)

@@ -1,0 +1,64 @@
+"""Per-node health for /diagnostics: frame rate, per-stage latency, dropped frames, backend, models.
+
+`StageStats` is plain Python (tested without ROS); the nodes publish it through diagnostic_updater
+when that package is installed, else as a DiagnosticArray of their own (node_support).
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+
+OK, WARN, ERROR = 0, 1, 2
+
+
+class StageStats:
+    """Rolling window of processed frames: timings per stage, drops, and the resulting status."""
+
+    def __init__(self, max_latency_ms: float, window: int = 30) -> None:
+        self.max_latency_ms = max_latency_ms
+        self.frames: collections.deque = collections.deque(maxlen=window)  # (time, {stage: seconds})
+        self.dropped = 0
+        self.errors = 0
+        self.last_error = ""
+
+    def record(self, timings: dict[str, float], now: float | None = None) -> None:
+        self.frames.append((time.monotonic() if now is None else now, dict(timings)))
+
+    def drop(self, count: int = 1) -> None:
+        """A frame arrived while the previous was still being processed and was replaced."""
+        self.dropped += count
+
+    def error(self, message: str) -> None:
+        self.errors += 1
+        self.last_error = message
+
+    def fps(self) -> float:
+        if len(self.frames) < 2:
+            return 0.0
+        span = self.frames[-1][0] - self.frames[0][0]
+        return (len(self.frames) - 1) / span if span > 0 else 0.0
+
+    def latency_ms(self) -> dict[str, float]:
+        """Median milliseconds per stage over the window."""
+        stages: dict[str, list[float]] = {}
+        for _, timings in self.frames:
+            for name, seconds in timings.items():
+                stages.setdefault(name, []).append(seconds * 1000)
+        return {name: sorted(v)[len(v) // 2] for name, v in stages.items()}
+
+    def status(self) -> tuple[int, str, dict[str, str]]:
+        """(level, message, key values) for a DiagnosticStatus."""
+        latency = self.latency_ms()
+        total = latency.get("total", sum(latency.values()))
+        values = {"fps": f"{self.fps():.1f}", "dropped_frames": str(self.dropped), "errors": str(self.errors)}
+        values.update({f"{name}_ms": f"{ms:.1f}" for name, ms in latency.items()})
+        if self.last_error:
+            values["last_error"] = self.last_error
+        if not self.frames:
+            return WARN, "no frames processed yet", values
+        if total > 2 * self.max_latency_ms:
+            return ERROR, f"frames take {total:.0f} ms, over twice the limit of {self.max_latency_ms:.0f} ms", values
+        if total > self.max_latency_ms:
+            return WARN, f"frames take {total:.0f} ms, over the limit of {self.max_latency_ms:.0f} ms", values
+        return OK, f"{self.fps():.1f} fps, {total:.0f} ms per frame", values

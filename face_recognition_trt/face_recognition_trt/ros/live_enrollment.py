@@ -1,0 +1,45 @@
+"""Enrollment from the live camera stream: collect N frames that each hold exactly one good face.
+
+The service thread waits on `wait()`; the frame-processing thread calls `offer()` with each frame's
+sample (or the reason it is unsuitable). Plain threading, so it is tested without ROS.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from ..gallery import Sample
+
+
+class LiveEnrollment:
+    def __init__(self, name: str, wanted: int) -> None:
+        self.name = name
+        self.wanted = max(1, wanted)
+        self.samples: list[Sample] = []
+        self.rejections: dict[str, int] = {}  # reason -> count, to explain a timeout
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+
+    def offer(self, sample: Sample | None, reason: str | None = None) -> None:
+        with self._lock:
+            if self._done.is_set():
+                return
+            if sample is None:
+                key = reason or "unsuitable frame"
+                self.rejections[key] = self.rejections.get(key, 0) + 1
+                return
+            self.samples.append(sample)
+            if len(self.samples) >= self.wanted:
+                self._done.set()
+
+    def wait(self, timeout: float) -> bool:
+        """True when enough samples arrived within `timeout` seconds."""
+        finished = self._done.wait(timeout)
+        self._done.set()  # stop accepting frames either way
+        return finished
+
+    def explain(self) -> str:
+        if not self.rejections:
+            return "no camera frames arrived"
+        worst = max(self.rejections, key=self.rejections.get)
+        return f"{len(self.samples)} of {self.wanted} frames usable; most frames: {worst}"
