@@ -48,7 +48,11 @@ def _pipeline(args):
     from .pipeline import FacePipeline, PipelineConfig
 
     backend = BackendOptions(
-        kind=args.backend, threads=args.threads, precision=args.precision, engine_cache=args.engine_cache
+        kind=args.backend,
+        threads=args.threads,
+        precision=args.precision,
+        engine_cache=args.engine_cache,
+        calibration_dir=args.calibration_dir,
     )
     detector = DetectorConfig(min_face=args.min_face)
     return FacePipeline(
@@ -472,6 +476,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (0: one per core)")
     p.add_argument("--precision", default="fp16", choices=["fp16", "fp32", "int8"], help="TensorRT precision")
     p.add_argument("--engine-cache", type=Path, default=None, help="TensorRT engine cache directory")
+    p.add_argument(
+        "--calibration-dir",
+        type=Path,
+        default=None,
+        help="TensorRT INT8: folder of face photos to calibrate the embedder with",
+    )
     p.add_argument("--min-face", type=float, default=20.0, help="smallest face searched for, pixels")
     p.add_argument("-v", "--verbose", action="store_true")
     sub = p.add_subparsers(dest="command", required=True)

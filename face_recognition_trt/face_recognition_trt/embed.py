@@ -13,7 +13,14 @@ from .models.registry import EMBEDDERS, EmbedderSpec
 
 
 class Embedder:
-    def __init__(self, spec: EmbedderSpec, models_dir: Path, options: BackendOptions | None = None) -> None:
+    def __init__(
+        self,
+        spec: EmbedderSpec,
+        models_dir: Path,
+        options: BackendOptions | None = None,
+        calibration_chips: np.ndarray | None = None,
+    ) -> None:
+        """calibration_chips: aligned BGR faces for a TensorRT INT8 build (see pipeline.calibration_chips)."""
         options = options or BackendOptions()
         self.spec = spec
         onnx = Path(spec.onnx)
@@ -23,11 +30,12 @@ class Embedder:
         size = spec.input_size
         batch = options.max_batch * (2 if spec.flip_average else 1)
         profile = {"input": ((1, 3, size, size), (2, 3, size, size), (batch, 3, size, size))}
-        self.backend = create_backend(path, options, profile)
-        self.input_name = self.backend.input_names[0]
-        self.output_name = self.backend.output_names[0]
         self._mean = np.asarray(spec.mean, np.float32)
         self._scale = 1.0 / np.asarray(spec.std, np.float32)
+        calibration = self.preprocess(calibration_chips) if calibration_chips is not None else None
+        self.backend = create_backend(path, options, profile, calibration)
+        self.input_name = self.backend.input_names[0]
+        self.output_name = self.backend.output_names[0]
 
     def preprocess(self, chips_bgr: np.ndarray) -> np.ndarray:
         """N x S x S x 3 BGR uint8 chips -> the model's input tensor."""

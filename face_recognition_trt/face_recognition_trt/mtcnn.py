@@ -6,6 +6,7 @@ arithmetic lives in `mtcnn_math`; this module runs the three networks and string
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +63,10 @@ class MtcnnDetector:
         max_frame: tuple[int, int] = (1080, 1920),
     ) -> None:
         options = options or BackendOptions()
+        if options.precision == "int8":
+            # INT8 is calibrated on aligned faces, which say nothing about MTCNN's inputs (pyramid
+            # levels, box crops); the three small networks stay FP16.
+            options = dataclasses.replace(options, precision="fp16")
         self.config = config or DetectorConfig()
         batch = options.max_batch * 32  # R-Net sees many candidates per face
         profiles = {

@@ -55,12 +55,37 @@ def check_frame(frame: np.ndarray) -> None:
         raise ImageError(f"frame of {frame.shape[1]}x{frame.shape[0]} pixels is too small")
 
 
+def calibration_chips(detector: MtcnnDetector, folder: Path, template, size: int, limit: int = 512) -> np.ndarray:
+    """Aligned faces (the largest of each photo) from a folder of photos: TensorRT INT8 calibration data."""
+    from .image_io import iter_image_paths, read_image
+
+    chips = []
+    for path in iter_image_paths([folder]):
+        try:
+            frame = read_image(path)
+        except ImageError:
+            continue
+        det = detector.detect(frame)
+        if len(det):
+            sizes = np.minimum(det.boxes[:, 2] - det.boxes[:, 0], det.boxes[:, 3] - det.boxes[:, 1])
+            chips.append(align_faces(frame, det.landmarks[[int(np.argmax(sizes))]], template, size)[0])
+        if len(chips) >= limit:
+            break
+    if not chips:
+        raise ImageError(f"no faces found for INT8 calibration in {folder}")
+    return np.stack(chips)
+
+
 class FacePipeline:
     def __init__(self, config: PipelineConfig | None = None) -> None:
         self.config = config or PipelineConfig()
         cfg = self.config
         self.detector = MtcnnDetector(cfg.models_dir, cfg.backend, cfg.detector)
-        self.embedder = Embedder(load_embedder_spec(cfg.embedder), cfg.models_dir, cfg.backend)
+        spec = load_embedder_spec(cfg.embedder)
+        chips = None
+        if cfg.backend.precision == "int8" and cfg.backend.calibration_dir is not None:
+            chips = calibration_chips(self.detector, cfg.backend.calibration_dir, spec.template, spec.input_size)
+        self.embedder = Embedder(spec, cfg.models_dir, cfg.backend, chips)
 
     @property
     def backend_name(self) -> str:

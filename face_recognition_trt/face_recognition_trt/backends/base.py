@@ -69,17 +69,20 @@ def resolve_backend_kind(kind: str) -> str:
     return kind
 
 
-def create_backend(onnx_path: Path, options: BackendOptions, profile: dict | None = None) -> Backend:
+def create_backend(
+    onnx_path: Path, options: BackendOptions, profile: dict | None = None, calibration: np.ndarray | None = None
+) -> Backend:
     """Load one model with the backend the options ask for.
 
     `profile` describes the dynamic input shapes TensorRT must build for
-    ({input name: (min shape, opt shape, max shape)}); ONNX Runtime ignores it.
+    ({input name: (min shape, opt shape, max shape)}); `calibration` holds preprocessed inputs for
+    a TensorRT INT8 build. ONNX Runtime ignores both.
     """
     kind = resolve_backend_kind(options.kind)
     if kind == "tensorrt":
         from .tensorrt_backend import TensorRTBackend
 
-        return TensorRTBackend(Path(onnx_path), options, profile or {})
+        return TensorRTBackend(Path(onnx_path), options, profile or {}, calibration)
     from .onnxruntime_backend import OnnxRuntimeBackend
 
     return OnnxRuntimeBackend(Path(onnx_path), options)
