@@ -45,15 +45,17 @@ def main() -> None:
         if i % 200 == 0:
             print(f"{i}/{len(wanted)} photos embedded", flush=True)
     rows, names, starts = [], [], []
-    for name, photos in [*((n, p[: args.samples]) for n, p in enrolled.items()),
-                         *((n, p[:1]) for n, p in distractors.items())]:
+    for name, photos in [
+        *((n, p[: args.samples]) for n, p in enrolled.items()),
+        *((n, p[:1]) for n, p in distractors.items()),
+    ]:
         vectors = [embed[p] for p in photos if embed[p] is not None]
         if vectors:
             starts.append(len(rows))
             names.append(name)
             rows.extend(vectors)
     gallery = GalleryMatrix(np.stack(rows), np.array(starts), names)
-    known = [(n, embed[p]) for n, photos in enrolled.items() for p in photos[args.samples:] if embed[p] is not None]
+    known = [(n, embed[p]) for n, photos in enrolled.items() for p in photos[args.samples :] if embed[p] is not None]
     unknown = [embed[p] for p in strangers if embed[p] is not None]
     print(f"gallery: {len(names)} people, {len(rows)} samples; probes: {len(known)} enrolled, {len(unknown)} strangers")
     print("| scoring | threshold | enrolled named correctly | strangers unknown | mean of both |")

@@ -101,7 +101,7 @@ class EmbedderSpec:
     dim: int  # embedding length
     template: tuple[tuple[float, float], ...]  # 5 landmark positions in the input image
     version: str = "1"  # stored in the gallery: embeddings of different versions never mix
-    flip_average: bool = False  # also embed the mirror image and average (no gain measured: docs/accuracy.md)
+    flip_average: bool = True  # also embed the mirror image and average: better identification, docs/accuracy.md
     licence: str = ""
     layout: str = "NCHW"
     extra: dict = field(default_factory=dict, compare=False)
