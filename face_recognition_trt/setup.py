@@ -48,7 +48,9 @@ setup(
             "colcon-ros>=0.4",
             "colcon-package-information>=0.3",
         ],
-        "tensorrt": ["polygraphy>=0.49", "cuda-python>=12"],
+        # TensorRT itself comes from JetPack (apt) on a Jetson, `pip install tensorrt` elsewhere.
+        # onnx + onnxmltools: polygraphy's FP16 conversion, needed on TensorRT 11 only.
+        "tensorrt": ["polygraphy>=0.49", "cuda-python>=12", "onnx>=1.14", "onnxmltools>=1.11"],
     },
     zip_safe=True,
     maintainer="face_recognition_trt developers",

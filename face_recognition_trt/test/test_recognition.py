@@ -113,3 +113,32 @@ def test_thumbnails_only_when_asked(pipeline, read, tmp_path):
         )
         decoded = cv2.imdecode(np.frombuffer(thumb.thumbnail, np.uint8), cv2.IMREAD_COLOR)
         assert decoded.shape == (64, 64, 3)
+
+
+def test_user_embedder_spec_plugs_in_without_code(models_dir, tmp_path, read):
+    """A YAML spec describes any ONNX embedder; here the dlib model again, as a user model would be."""
+    import shutil
+
+    from face_recognition_trt.embed import load_embedder_spec
+    from face_recognition_trt.errors import ModelError
+    from face_recognition_trt.pipeline import FacePipeline, PipelineConfig
+
+    shutil.copy(models_dir / "dlib_resnet_v1.onnx", tmp_path / "mine.onnx")
+    spec_file = tmp_path / "mine.yaml"
+    spec_file.write_text(
+        "name: my-embedder\nonnx: mine.onnx\ninput_size: 150\nmean: [122.782, 117.001, 104.298]\n"
+        "std: [255, 255, 255]\ncolour: RGB\ndim: 128\ntemplate: dlib_150\nflip_average: false\n"
+    )
+    spec = load_embedder_spec(str(spec_file))
+    assert spec.onnx == str(tmp_path / "mine.onnx") and spec.template[0] == (47.6, 46.6)
+    mine = FacePipeline(PipelineConfig(models_dir=models_dir, embedder=str(spec_file)))
+    builtin = FacePipeline(PipelineConfig(models_dir=models_dir))
+    image = read("portraits/kit_harington_1.jpg")
+    a = mine.process(image).faces[0].embedding
+    b = builtin.process(image).faces[0].embedding
+    assert a.shape == (128,) and float(a @ b) > 0.99  # same network; the built-in also averages the mirror image
+    spec_file.write_text("name: broken\nonnx: mine.onnx\n")
+    with pytest.raises(ModelError, match="invalid embedder spec"):
+        load_embedder_spec(str(spec_file))
+    with pytest.raises(ModelError, match="unknown embedder"):
+        load_embedder_spec("no-such-embedder")
