@@ -13,18 +13,21 @@ import time
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
 from sensor_msgs.msg import Image
-from vision_msgs import msg as vision
-
-from face_recognition_trt_interfaces.msg import FaceLandmarks
 
 from ..errors import FaceRecognitionError
 from . import parameters
-from .detection_messages import detections_to_msg, landmarks_to_msg
 from .diagnostics import StageStats
 from .face_output import FaceOutput, apply_thresholds, build_recognizer
 from .identity_services import IdentityServices
 from .image_conversion import image_to_bgr
-from .node_support import NEWEST_FRAME_QOS, Diagnostics, declare_parameters, run_node
+from .node_support import (
+    NEWEST_FRAME_QOS,
+    DetectionOutput,
+    Diagnostics,
+    apply_detector_values,
+    declare_parameters,
+    run_node,
+)
 
 
 class FaceRecognitionNode(Node):
@@ -33,8 +36,7 @@ class FaceRecognitionNode(Node):
         self.values = declare_parameters(self, parameters.FACE_RECOGNITION_NODE)
         self.recognizer = build_recognizer(self.values)
         self.output = FaceOutput(self, self.values)
-        self.detections_pub = self.create_publisher(vision.Detection2DArray, "faces/detections", 10)
-        self.landmarks_pub = self.create_publisher(FaceLandmarks, "faces/landmarks", 10)
+        self.detection_output = DetectionOutput(self)
         frames = MutuallyExclusiveCallbackGroup()
         self.create_subscription(Image, "image_raw", self.on_image, NEWEST_FRAME_QOS, callback_group=frames)
         self.latest = None
@@ -65,15 +67,13 @@ class FaceRecognitionNode(Node):
         start = time.perf_counter()
         try:
             frame = image_to_bgr(msg)
-            cfg = self.recognizer.pipeline.detector.config
-            cfg.min_face, cfg.factor = self.values["min_face"], self.values["scale_factor"]
-            cfg.thresholds = (cfg.thresholds[0], cfg.thresholds[1], self.values["score_threshold"])
+            pipeline = self.recognizer.pipeline
+            apply_detector_values(pipeline.detector.config, self.stats, self.values)
             apply_thresholds(self.recognizer, self.values)
-            result = self.recognizer.pipeline.process(frame)
+            detections = pipeline.detect(frame)
+            result = pipeline.embed_detections(frame, detections)
             faces = self.recognizer.label(result)
-            boxes = [f.box for f in result.faces]
-            self.landmarks_pub.publish(landmarks_to_msg(FaceLandmarks, msg.header, [f.landmarks for f in result.faces]))
-            self.detections_pub.publish(detections_to_msg(vision, msg.header, boxes, [f.score for f in result.faces]))
+            self.detection_output.publish(msg.header, detections)
             self.output.publish(msg.header, frame, faces)
             self.identity_services.offer_frame(frame)
         except FaceRecognitionError as exc:

@@ -11,11 +11,15 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.executors import MultiThreadedExecutor
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from vision_msgs import msg as vision
+
+from face_recognition_trt_interfaces.msg import FaceLandmarks
 
 from ..backends import BackendOptions
 from ..errors import FaceRecognitionError
-from ..mtcnn import DetectorConfig
+from ..mtcnn import Detections, DetectorConfig
 from ..pipeline import PipelineConfig
+from .detection_messages import detections_to_msg, landmarks_to_msg
 from .diagnostics import StageStats
 from .parameters import Param, check_update
 
@@ -85,6 +89,26 @@ def pipeline_config(values: dict) -> PipelineConfig:
         config.detector = DetectorConfig(min_face=values["min_face"], factor=values["scale_factor"])
         config.detector.thresholds = (0.6, 0.7, values["score_threshold"])
     return config
+
+
+def apply_detector_values(config: DetectorConfig, stats: StageStats, values: dict) -> None:
+    """Detector parameters that may change at run time (ros2 param set): read before every frame."""
+    config.min_face, config.factor = values["min_face"], values["scale_factor"]
+    config.thresholds = (config.thresholds[0], config.thresholds[1], values["score_threshold"])
+    stats.max_latency_ms = values["max_latency_ms"]
+
+
+class DetectionOutput:
+    """faces/detections (vision_msgs) and faces/landmarks (FaceLandmarks) of one frame."""
+
+    def __init__(self, node) -> None:
+        self.detections = node.create_publisher(vision.Detection2DArray, "faces/detections", 10)
+        self.landmarks = node.create_publisher(FaceLandmarks, "faces/landmarks", 10)
+
+    def publish(self, header, det: Detections) -> None:
+        # Landmarks first: a recognizer node pairs them with the detections by stamp.
+        self.landmarks.publish(landmarks_to_msg(FaceLandmarks, header, det.landmarks))
+        self.detections.publish(detections_to_msg(vision, header, det.boxes, det.scores))
 
 
 class Diagnostics:
