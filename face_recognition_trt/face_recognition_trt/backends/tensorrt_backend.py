@@ -4,8 +4,7 @@ Importing this module fails with ImportError where TensorRT or cuda-python is mi
 `base.tensorrt_available` relies on that. Supports TensorRT 8.5 (JetPack 5) to 11.x: features are
 detected with hasattr, not version strings, except EXPLICIT_BATCH which 10.x still defines but ignores.
 
-CUDA calls go through cuda-python rather than pycuda: NVIDIA's own TensorRT samples use it, it ships
-as wheels on PyPI (x86_64 and aarch64), while pycuda often has to be compiled from source on a Jetson.
+CUDA calls live in `cuda_runtime` (cuda-python), INT8 calibration in `int8_calibrator`.
 """
 
 from __future__ import annotations
@@ -21,51 +20,16 @@ from typing import Callable
 import numpy as np
 import tensorrt as trt
 
-try:
-    from cuda.bindings import runtime as cudart  # cuda-python >= 12.6 (cuda-bindings); the only form in 13
-except ImportError:
-    from cuda import cudart  # older cuda-python (JetPack 5 era); removed in 13.0
-
-try:  # int(cuda_object) is deprecated from cuda-bindings 12.9.1/13.0
-    from cuda.bindings.utils import get_cuda_native_handle as _native_handle
-except ImportError:
-    _native_handle = int
-
 from ..errors import BackendError
 from .base import BackendOptions
-from .engine_cache import EngineCache, EngineKey, atomic_write_bytes, file_sha256
+from .cuda_runtime import D2H, H2D, check, cudart, gpu_available, gpu_identity, native_handle
+from .engine_cache import EngineCache, EngineKey, file_sha256
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["TensorRTBackend", "build_engine", "capabilities", "gpu_available", "gpu_identity"]
+
 WORKSPACE_BYTES = 1 << 30
-_H2D = cudart.cudaMemcpyKind.cudaMemcpyHostToDevice
-_D2H = cudart.cudaMemcpyKind.cudaMemcpyDeviceToHost
-
-
-def _cuda(result):
-    """Unpack a cuda-python (error, value...) tuple, raising BackendError on any CUDA error."""
-    err, rest = result[0], result[1:]
-    if err != cudart.cudaError_t.cudaSuccess:
-        name = cudart.cudaGetErrorName(err)[1]
-        raise BackendError(f"CUDA error {name.decode() if isinstance(name, bytes) else name}")
-    return rest[0] if len(rest) == 1 else (rest or None)
-
-
-def gpu_available() -> bool:
-    try:
-        err, count = cudart.cudaGetDeviceCount()
-    except Exception:  # no driver, broken install: the caller falls back to ONNX Runtime
-        return False
-    return err == cudart.cudaError_t.cudaSuccess and count > 0
-
-
-def gpu_identity() -> tuple[str, str]:
-    """(device name, "major.minor") of the current CUDA device: engines are tied to both."""
-    props = _cuda(cudart.cudaGetDeviceProperties(_cuda(cudart.cudaGetDevice())))
-    name = props.name
-    if isinstance(name, bytes):
-        name = name.split(b"\0", 1)[0].decode("utf-8", "replace")
-    return str(name).strip(), f"{props.major}.{props.minor}"
 
 
 def capabilities() -> dict[str, bool]:
@@ -127,57 +91,6 @@ if capabilities()["has_progress_monitor"]:
 
         def phase_finish(self, phase_name) -> None:
             self._top.pop(phase_name, None)
-
-
-if capabilities()["has_int8_calibrator"]:
-
-    class Int8Calibrator(trt.IInt8EntropyCalibrator2):
-        """Feeds preprocessed inputs (N x C x H x W float32) in batches of the profile's OPT shape
-        (what TensorRT calibrates with); the calibration table is cached beside the engine."""
-
-        def __init__(self, data: np.ndarray | None, batch_shape: tuple, cache_file: Path, say=logger.info) -> None:
-            trt.IInt8EntropyCalibrator2.__init__(self)
-            self._cache_file, self._say, self._next, self._device = Path(cache_file), say, 0, None
-            self._batches = []
-            n = int(batch_shape[0])
-            if data is not None:
-                data = np.ascontiguousarray(data, dtype=np.float32)
-                if tuple(data.shape[1:]) != tuple(batch_shape[1:]) or len(data) < n:
-                    want = f">= {n} samples of shape {tuple(batch_shape[1:])}"
-                    raise BackendError(f"INT8 calibration needs {want}, got an array of shape {data.shape}")
-                self._batches = [data[i : i + n] for i in range(0, len(data) - n + 1, n)]
-                self._device = _cuda(cudart.cudaMalloc(self._batches[0].nbytes))
-            self._batch_size = n
-
-        def get_batch_size(self) -> int:
-            return self._batch_size
-
-        def get_batch(self, names):
-            try:
-                if self._next >= len(self._batches):
-                    return None  # tells TensorRT calibration data is exhausted
-                batch = self._batches[self._next]
-                self._next += 1
-                _cuda(cudart.cudaMemcpy(self._device, batch.ctypes.data, batch.nbytes, _H2D))
-                self._say(f"INT8 calibration batch {self._next}/{len(self._batches)}")
-                return [int(self._device)]
-            except Exception as exc:
-                logger.error("INT8 calibration batch failed: %s", exc)
-                return None
-
-        def read_calibration_cache(self):
-            return self._cache_file.read_bytes() if self._cache_file.exists() else None
-
-        def write_calibration_cache(self, cache) -> None:
-            try:
-                atomic_write_bytes(self._cache_file, bytes(cache))
-            except OSError as exc:
-                logger.warning("cannot write INT8 calibration cache %s: %s", self._cache_file, exc)
-
-        def free(self) -> None:
-            if self._device is not None:
-                cudart.cudaFree(self._device)
-                self._device = None
 
 
 def _profile(builder, profile: dict):
@@ -300,6 +213,8 @@ class TensorRTBackend:
                 if calibration_data is None and not calib_file.exists():
                     raise BackendError(f"INT8 for {stem} needs calibration data (preprocessed aligned faces)")
                 batch_shape = next(iter(self._profile.values()))[1]
+                from .int8_calibrator import Int8Calibrator
+
                 calibrator = Int8Calibrator(calibration_data, batch_shape, calib_file)
             try:
                 timing = cache.load_timing_cache()
@@ -325,8 +240,8 @@ class TensorRTBackend:
 
         # Buffers sized for the profile's MAX shapes, allocated once: no allocation per frame.
         self._closed = False
-        self._stream = _cuda(cudart.cudaStreamCreate())
-        self._stream_handle = int(_native_handle(self._stream))
+        self._stream = check(cudart.cudaStreamCreate())
+        self._stream_handle = int(native_handle(self._stream))
         self._dtype, self._capacity, self._bounds, self._shapes = {}, {}, {}, {}
         for name in self.input_names:
             if name in self._profile:
@@ -354,8 +269,8 @@ class TensorRTBackend:
             raise BackendError(f"tensor '{name}' has a type numpy cannot hold: {exc}") from exc
         count = max(int(np.prod(shape)), 1)
         nbytes = count * dtype.itemsize
-        self._device[name] = _cuda(cudart.cudaMalloc(nbytes))
-        self._host_ptr[name] = _cuda(cudart.cudaMallocHost(nbytes))  # pinned: async copies need it
+        self._device[name] = check(cudart.cudaMalloc(nbytes))
+        self._host_ptr[name] = check(cudart.cudaMallocHost(nbytes))  # pinned: async copies need it
         raw = ctypes.cast(ctypes.c_void_p(self._host_ptr[name]), ctypes.POINTER(ctypes.c_ubyte))
         self._host[name] = np.ctypeslib.as_array(raw, (nbytes,)).view(dtype)
         self._dtype[name], self._capacity[name] = dtype, count
@@ -381,7 +296,7 @@ class TensorRTBackend:
                 self._check_shape(name, arr.shape)
                 np.copyto(self._host[name][: arr.size], arr.reshape(-1))
                 src, dst = self._host_ptr[name], self._device[name]
-                _cuda(cudart.cudaMemcpyAsync(dst, src, arr.nbytes, _H2D, self._stream))
+                check(cudart.cudaMemcpyAsync(dst, src, arr.nbytes, H2D, self._stream))
                 if self._shapes.get(name) != arr.shape:  # unchanged shapes skip TensorRT's shape inference
                     if not self._context.set_input_shape(name, arr.shape):
                         raise BackendError(f"{self.name}: TensorRT rejected {arr.shape} for '{name}': {_errors()}")
@@ -395,9 +310,9 @@ class TensorRTBackend:
                 if count > self._capacity[name]:
                     raise BackendError(f"{self.name}: output '{name}' {shape} exceeds its buffer")
                 nbytes = count * self._dtype[name].itemsize
-                _cuda(cudart.cudaMemcpyAsync(self._host_ptr[name], self._device[name], nbytes, _D2H, self._stream))
+                check(cudart.cudaMemcpyAsync(self._host_ptr[name], self._device[name], nbytes, D2H, self._stream))
                 shapes[name] = (shape, count)
-            _cuda(cudart.cudaStreamSynchronize(self._stream))
+            check(cudart.cudaStreamSynchronize(self._stream))
             # Copies (astype/copy): the pinned buffers are overwritten by the next run.
             views = {n: self._host[n][:c].reshape(s) for n, (s, c) in shapes.items()}
             return {n: v.astype(np.float32) if v.dtype.kind == "f" else v.copy() for n, v in views.items()}

@@ -62,7 +62,7 @@ FACE_API = NpmSource(
         "package/model/face_recognition_model.bin": "b413e420d6840b2775fba32008db6f3cddb07d485967fb42cfcf379c16a8c589",
         "package/model/face_recognition_model-weights_manifest.json": "cbaffa501b0b9275a12b63357a6843e7e30c054e1c9151e1a5f879b26e32986b",
     },
-    licence="MIT (face-api); network and weights from dlib_face_recognition_resnet_model_v1 (CC0)",
+    licence="MIT (face-api); network and weights from dlib_face_recognition_resnet_model_v1 (released into the public domain by Davis King)",
 )
 
 FACENET_VGGFACE2 = UrlSource(
