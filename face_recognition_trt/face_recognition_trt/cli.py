@@ -153,12 +153,9 @@ def _image_error(args):
 
 
 def cmd_detect(args) -> int:
-    from .pipeline import check_frame
-
     pipeline = _pipeline(args)
     failures, on_error = _image_error(args)
     for path, image in _each_image(args.images, on_error):
-        check_frame(image)
         det = pipeline.detect(image)
         faces = [
             {
