@@ -1,7 +1,7 @@
 """The ROS 2 layer: thin rclpy nodes over the core engine.
 
-Only the node modules (`*_node.py`, `node_support.py`, `identity_services.py`) import rclpy and
-message packages, and only when they run; the helpers here that carry logic (`image_conversion`,
-`parameters`, `detection_messages`, `diagnostics`, `live_enrollment`) are plain Python, tested
-without ROS.
+Modules that import rclpy, launch or message packages: the nodes (`*_node.py`), `node_support`,
+`newest_frame_node`, `identity_services`, `face_output` and `launch_description`. The helpers that
+carry logic (`image_conversion`, `parameters`, `detection_messages`, `diagnostics`,
+`live_enrollment`) are plain Python, tested without ROS.
 """
