@@ -460,38 +460,55 @@ def cmd_eval_lfw(args) -> int:
 # --- parser ----------------------------------------------------------------------------------------
 
 
+def add_global_options(p: argparse.ArgumentParser, gallery: Path | None, embedder: bool = True) -> None:
+    suppress = p.argument_default == argparse.SUPPRESS
+
+    def default(value):
+        return argparse.SUPPRESS if suppress else value
+
+    p.add_argument("--models-dir", type=Path, default=default(default_models_dir()), help="where fetched models live")
+    p.add_argument("--backend", default=default("auto"), choices=["auto", "onnxruntime", "tensorrt"])
+    if embedder:
+        p.add_argument(
+            "--embedder",
+            default=default(DEFAULT_EMBEDDER),
+            help=f"built-in ({', '.join(EMBEDDERS)}) or an embedder spec YAML",
+        )
+    p.add_argument("--gallery", type=Path, default=default(gallery), help="gallery file (SQLite)")
+    p.add_argument("--threads", type=int, default=default(0), help="ONNX Runtime threads (0: one per core)")
+    p.add_argument("--precision", default=default("fp16"), choices=["fp16", "fp32", "int8"], help="TensorRT precision")
+    p.add_argument("--engine-cache", type=Path, default=default(None), help="TensorRT engine cache directory")
+    p.add_argument(
+        "--calibration-dir",
+        type=Path,
+        default=default(None),
+        help="TensorRT INT8: folder of face photos to calibrate the embedder with",
+    )
+    p.add_argument("--min-face", type=float, default=default(20.0), help="smallest face searched for, pixels")
+    p.add_argument("-v", "--verbose", action="store_true", default=default(False))
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .gallery import default_gallery_path
 
     p = argparse.ArgumentParser(prog="face-recognition-trt", description=__doc__.splitlines()[0])
-    p.add_argument("--models-dir", type=Path, default=default_models_dir(), help="where fetched models live")
-    p.add_argument("--backend", default="auto", choices=["auto", "onnxruntime", "tensorrt"])
-    p.add_argument(
-        "--embedder", default=DEFAULT_EMBEDDER, help=f"built-in ({', '.join(EMBEDDERS)}) or an embedder spec YAML"
-    )
-    p.add_argument("--gallery", type=Path, default=default_gallery_path(), help="gallery file (SQLite)")
-    p.add_argument("--threads", type=int, default=0, help="ONNX Runtime threads (0: one per core)")
-    p.add_argument("--precision", default="fp16", choices=["fp16", "fp32", "int8"], help="TensorRT precision")
-    p.add_argument("--engine-cache", type=Path, default=None, help="TensorRT engine cache directory")
-    p.add_argument(
-        "--calibration-dir",
-        type=Path,
-        default=None,
-        help="TensorRT INT8: folder of face photos to calibrate the embedder with",
-    )
-    p.add_argument("--min-face", type=float, default=20.0, help="smallest face searched for, pixels")
-    p.add_argument("-v", "--verbose", action="store_true")
+    add_global_options(p, default_gallery_path())
+    # The same options after the command (`bench --backend tensorrt`): given there, they win.
+    after = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    add_global_options(after, None)
+    after_models = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    add_global_options(after_models, None, embedder=False)  # `models fetch --embedder` means something else
     sub = p.add_subparsers(dest="command", required=True)
 
     def add(name, func, help_text):
-        sp = sub.add_parser(name, help=help_text)
+        sp = sub.add_parser(name, help=help_text, parents=[after])
         sp.add_argument("--json", action="store_true", help="machine-readable output")
         sp.set_defaults(func=func)
         return sp
 
     models = sub.add_parser("models", help="fetch, list or build models")
     msub = models.add_subparsers(dest="models_command", required=True)
-    f = msub.add_parser("fetch", help="download pinned weights, verify, convert to ONNX")
+    f = msub.add_parser("fetch", help="download pinned weights, verify, convert to ONNX", parents=[after_models])
     f.add_argument(
         "--embedder",
         dest="embedder_list",
@@ -503,10 +520,12 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--force", action="store_true", help="fetch and convert again")
     f.add_argument("--json", action="store_true")
     f.set_defaults(func=cmd_models_fetch)
-    ml = msub.add_parser("list", help="models in the models directory")
+    ml = msub.add_parser("list", help="models in the models directory", parents=[after_models])
     ml.add_argument("--json", action="store_true")
     ml.set_defaults(func=cmd_models_list)
-    mb = msub.add_parser("build-engines", help="build TensorRT engines ahead of time (Jetson after install)")
+    mb = msub.add_parser(
+        "build-engines", help="build TensorRT engines ahead of time (Jetson after install)", parents=[after]
+    )
     mb.add_argument("--json", action="store_true")
     mb.set_defaults(func=cmd_models_build_engines)
 
@@ -534,7 +553,7 @@ def build_parser() -> argparse.ArgumentParser:
     isub = ident.add_subparsers(dest="action", required=True)
 
     def add_action(name, help_text, *positionals):
-        sp = isub.add_parser(name, help=help_text)
+        sp = isub.add_parser(name, help=help_text, parents=[after])
         for positional in positionals:
             sp.add_argument(positional)
         sp.add_argument("--json", action="store_true", help="machine-readable output")

@@ -47,11 +47,21 @@ class Detections:
         return Detections(self.boxes[index], self.scores[index], self.landmarks[index], self.timings)
 
 
+PNET_WINDOW = mm.PNET_CELL
+SMALLEST_MIN_FACE = 12.0  # P-Net's window: a smaller min_face would upsample the frame
+
+
 def pnet_profile(max_h: int, max_w: int, config: DetectorConfig) -> dict:
-    """TensorRT shape range covering every pyramid level of a max_h x max_w frame."""
-    scales = mm.pyramid_scales(max_h, max_w, config.min_face, config.factor)
-    big = mm.level_size(max_h, max_w, scales[0]) if scales else (12, 12)
-    return {"input": ((1, 3, 12, 12), (1, 3, *big), (1, 3, *big))}
+    """TensorRT shape range for P-Net: one profile from its 12x12 window up to the whole frame.
+
+    The largest pyramid level of a frame is the frame itself at min_face 12, so any min_face set at
+    run time stays inside the profile; the optimum is the largest level at the configured min_face.
+    One engine over the range rather than one per pyramid level (the original TensorRT 7 project's
+    way, before dynamic shapes): one build, one engine in memory.
+    """
+    largest = mm.level_size(max_h, max_w, PNET_WINDOW / SMALLEST_MIN_FACE)
+    usual = mm.level_size(max_h, max_w, PNET_WINDOW / max(config.min_face, SMALLEST_MIN_FACE))
+    return {"input": ((1, 3, 12, 12), (1, 3, *usual), (1, 3, *largest))}
 
 
 class MtcnnDetector:

@@ -46,6 +46,7 @@ class PipelineConfig:
     backend: BackendOptions = field(default_factory=BackendOptions)
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     max_faces: int = 8  # largest faces embedded per frame; the rest are reported without identity
+    max_frame: tuple[int, int] = (1080, 1920)  # (height, width) the TensorRT P-Net profile covers
 
 
 def check_frame(frame: np.ndarray) -> None:
@@ -80,7 +81,7 @@ class FacePipeline:
     def __init__(self, config: PipelineConfig | None = None) -> None:
         self.config = config or PipelineConfig()
         cfg = self.config
-        self.detector = MtcnnDetector(cfg.models_dir, cfg.backend, cfg.detector)
+        self.detector = MtcnnDetector(cfg.models_dir, cfg.backend, cfg.detector, cfg.max_frame)
         spec = load_embedder_spec(cfg.embedder)
         chips = None
         if cfg.backend.precision == "int8" and cfg.backend.calibration_dir is not None:

@@ -55,5 +55,6 @@ def test_int8_keeps_mtcnn_in_fp16_and_profiles_cover_the_frame(models_dir, monke
     mtcnn.MtcnnDetector(models_dir, base.BackendOptions(kind="tensorrt", precision="int8"), max_frame=(480, 640))
     assert {precision for precision, _ in seen.values()} == {"fp16"}
     lo, opt, hi = seen["mtcnn_pnet.onnx"][1]["input"]
-    assert hi == (1, 3, 289, 385)  # the first pyramid level of a 640x480 frame at min_face 20
+    assert opt == (1, 3, 289, 385)  # the first pyramid level of a 640x480 frame at min_face 20
+    assert hi == (1, 3, 481, 641)  # the first level at min_face 12: any run-time min_face fits
     assert seen["mtcnn_rnet.onnx"][1]["input"][2][0] >= 64

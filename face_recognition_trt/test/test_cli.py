@@ -202,3 +202,18 @@ def test_models_list(capsys, models_dir, args):
             "outputs",
             "licence",
         } <= set(m)
+
+
+def test_global_options_work_before_or_after_the_command(capsys, samples, models_dir):
+    photo = samples / "portraits/kit_harington_1.jpg"
+    results = []
+    for args in (
+        ["detect", "--json", photo],
+        ["--min-face", 300, "detect", "--json", photo],
+        ["detect", "--min-face", 300, "--json", photo],
+    ):
+        code, out, _ = run(capsys, *args)
+        assert code == 0
+        results.append(json.loads(out)["faces"])
+    assert results[1] == results[2]  # the same option, before or after the command
+    assert results[1] != results[0]  # and it did change the detector's pyramid

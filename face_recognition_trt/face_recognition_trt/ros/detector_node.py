@@ -24,7 +24,7 @@ class DetectorNode(NewestFrameNode):
         super().__init__("face_detector")
         self.values = declare_parameters(self, parameters.DETECTOR_NODE)
         config = pipeline_config(self.values)
-        self.detector = MtcnnDetector(config.models_dir, config.backend, config.detector)
+        self.detector = MtcnnDetector(config.models_dir, config.backend, config.detector, config.max_frame)
         self.output = DetectionOutput(self)
         self.start_frames(self.values["max_latency_ms"])
         Diagnostics(self, "face detection", self.stats, {"backend": self.detector.backend_name, "model": "MTCNN"})

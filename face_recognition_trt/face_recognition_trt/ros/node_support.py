@@ -75,7 +75,11 @@ def declare_parameters(node, params: tuple) -> dict:
 
 def pipeline_config(values: dict) -> PipelineConfig:
     """The engine's configuration from node parameters (empty paths: the user's default dirs)."""
-    config = PipelineConfig(embedder=values["embedder"], max_faces=values["max_faces"])
+    config = PipelineConfig(
+        embedder=values["embedder"],
+        max_faces=values["max_faces"],
+        max_frame=(values["max_frame_height"], values["max_frame_width"]),
+    )
     if values["models_dir"]:
         config.models_dir = Path(values["models_dir"]).expanduser()
     config.backend = BackendOptions(

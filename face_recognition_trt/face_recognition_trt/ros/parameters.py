@@ -52,6 +52,8 @@ MODEL_PARAMS = (
         maximum=64,
         read_only=True,
     ),
+    Param("max_frame_width", 1920, "Widest camera frame (TensorRT P-Net profile)", 16, 8192, read_only=True),
+    Param("max_frame_height", 1080, "Tallest camera frame (TensorRT P-Net profile)", 16, 8192, read_only=True),
 )
 DETECTOR_PARAMS = (
     Param("min_face", 40.0, "Smallest face searched for, pixels (larger: faster)", minimum=12.0, maximum=1000.0),
