@@ -78,8 +78,8 @@ class VerificationResult:
 def evaluate(similarities: np.ndarray, same: np.ndarray, folds: np.ndarray, failed: int) -> VerificationResult:
     """k-fold protocol: each fold is scored with the threshold chosen on the other folds.
 
-    Pairs whose face was not detected have similarity -inf, so they count as errors when the
-    pair is the same person (and as correct rejections otherwise), never silently dropped.
+    Pairs where a face was not detected have similarity -inf: they count as errors, whatever the
+    pair (never silently dropped), and take no part in choosing thresholds.
     """
     fold_ids = np.unique(folds)
     accs, thrs = [], []
@@ -87,7 +87,8 @@ def evaluate(similarities: np.ndarray, same: np.ndarray, folds: np.ndarray, fail
         train = folds != f if len(fold_ids) > 1 else np.ones_like(folds, dtype=bool)
         t = best_threshold(similarities[train & np.isfinite(similarities)], same[train & np.isfinite(similarities)])
         test = folds == f
-        accs.append(float(np.mean((similarities[test] > t) == same[test])))
+        correct = ((similarities[test] > t) == same[test]) & np.isfinite(similarities[test])
+        accs.append(float(np.mean(correct)))
         thrs.append(t)
     finite = np.isfinite(similarities)
     return VerificationResult(
