@@ -18,7 +18,11 @@ def test_reads_the_shared_dev_pairs(lfw_dir):
     assert {p.fold for p in pairs} == {0, 1}
     assert [p.same for p in pairs[:300]] == [True] * 300 and not any(p.same for p in pairs[300:600])
     assert all(p.path_a.exists() and p.path_b.exists() for p in pairs)
-    assert pairs[0].path_a.name.endswith("_%04d.jpg" % int(pairs[0].path_a.stem.rsplit("_", 1)[1]))
+    name, i, j = (lfw_dir / "pairs_dev.txt").read_text().splitlines()[1].split("\t")
+    assert (pairs[0].path_a, pairs[0].path_b) == (
+        lfw_dir / name / f"{name}_{int(i):04d}.jpg",
+        lfw_dir / name / f"{name}_{int(j):04d}.jpg",
+    )
 
 
 def test_count_header_and_bad_files(tmp_path):
