@@ -11,6 +11,7 @@ Where an identity is stored. Guarantees:
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import sqlite3
@@ -58,6 +59,20 @@ def default_gallery_path() -> Path:
     return Path(platformdirs.user_data_dir("face_recognition_trt")) / "gallery.db"
 
 
+def _sqlite_errors(method):
+    """SQLite failures at run time (disk full, locked by another process) become GalleryError:
+    callers report them and keep running; the transaction has been rolled back."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise GalleryError(f"gallery {self.path}: {exc}") from exc
+
+    return wrapper
+
+
 @dataclass
 class Sample:
     embedding: np.ndarray
@@ -83,7 +98,8 @@ class GalleryMatrix:
 
 
 class Gallery:
-    def __init__(self, path: Path, embedder: str, embedder_version: str, dim: int) -> None:
+    def __init__(self, path: Path, embedder: str, embedder_version: str, dim: int, busy_timeout: float = 10.0) -> None:
+        """busy_timeout: seconds to wait for another process that holds the file's write lock."""
         self.path = Path(path)
         self.embedder, self.embedder_version, self.dim = embedder, embedder_version, dim
         self._lock = threading.RLock()
@@ -91,7 +107,7 @@ class Gallery:
         try:
             # check_same_thread=False: ROS services and timers call from executor threads; one lock
             # (self._lock) serialises every use of the connection.
-            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
+            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout)
             self.conn.execute("PRAGMA foreign_keys = ON")
             self.conn.execute("PRAGMA secure_delete = ON")
             self._init_or_check()
@@ -165,6 +181,7 @@ class Gallery:
         row = self.conn.execute("SELECT id, name FROM identities WHERE name_key = ?", (key,)).fetchone()
         return (row[0], row[1]) if row else None
 
+    @_sqlite_errors
     def list(self) -> list[IdentityInfo]:
         with self._lock:
             return self._list()
@@ -176,6 +193,7 @@ class Gallery:
         )
         return [IdentityInfo(name, count) for name, count in rows]
 
+    @_sqlite_errors
     def display_name(self, name: str) -> str:
         """The stored display form of an enrolled name (which may differ from how it was typed)."""
         with self._lock:
@@ -184,6 +202,7 @@ class Gallery:
             raise GalleryError(f"no identity named '{name}'")
         return found[1]
 
+    @_sqlite_errors
     def count_samples(self, name: str) -> int:
         with self._lock:
             found = self._find(name)
@@ -191,6 +210,7 @@ class Gallery:
                 raise GalleryError(f"no identity named '{name}'")
             return self.conn.execute("SELECT COUNT(*) FROM samples WHERE identity_id = ?", (found[0],)).fetchone()[0]
 
+    @_sqlite_errors
     def matrix(self) -> GalleryMatrix:
         """Embeddings of every sample grouped by identity; cached until the file changes."""
         with self._lock:
@@ -223,6 +243,7 @@ class Gallery:
             raise GalleryError(f"embedding must be {self.dim} finite values (got {vec.shape[0]})")
         return vec.tobytes()
 
+    @_sqlite_errors
     def enroll(self, name: str, samples: list[Sample], add_to_existing: bool = False) -> int:
         """Add samples to a new identity (or an existing one with add_to_existing). Returns its sample count."""
         validate_name(name)
@@ -231,6 +252,7 @@ class Gallery:
         with self._transaction():
             return self._enroll_in_transaction(name, samples, add_to_existing, "use --add (add_to_existing)")
 
+    @_sqlite_errors
     def forget(self, name: str) -> int:
         """Delete an identity and all its samples, and scrub them from the file. Returns samples removed."""
         with self._transaction():
@@ -242,6 +264,7 @@ class Gallery:
         self.scrub()
         return removed
 
+    @_sqlite_errors
     def scrub(self) -> None:
         """Move the WAL into the file and rebuild it, so deleted pages leave no copy behind."""
         with self._lock:
@@ -252,6 +275,7 @@ class Gallery:
         self.conn.execute("VACUUM")
         self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
+    @_sqlite_errors
     def rename(self, old: str, new: str) -> None:
         display, key = validate_name(new)
         with self._transaction():
@@ -265,6 +289,7 @@ class Gallery:
 
     # --- moving between robots -------------------------------------------------------------------
 
+    @_sqlite_errors
     def export(self, path: Path) -> int:
         """Write every identity to a JSON file (owner-only). Returns the number of identities."""
         with self._lock:
@@ -309,6 +334,7 @@ class Gallery:
             )
         return identities
 
+    @_sqlite_errors
     def import_file(self, path: Path, merge: bool = False) -> list[IdentityInfo]:
         """Add the identities of an exported gallery; all or nothing. Existing names need `merge`."""
         try:

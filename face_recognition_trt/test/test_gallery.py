@@ -225,3 +225,17 @@ def test_sigkill_during_enrollments_leaves_only_whole_enrollments(tmp_path):
             assert all(n == 4 * DIM for (n,) in blobs)
     with open_gallery(path) as g:
         assert len(g.list()) > 12  # the writers did get work done between kills
+
+
+def test_locked_file_gives_a_clear_error_and_changes_nothing(tmp_path):
+    path = tmp_path / "g.db"
+    with Gallery(path, "dlib-resnet-v1", "v1", DIM, busy_timeout=0.2) as g:
+        g.enroll("Alice", [Sample(unit(1), 0.9)])
+        other = sqlite3.connect(path)
+        other.execute("BEGIN EXCLUSIVE")  # another process in the middle of a write
+        with pytest.raises(GalleryError, match="locked"):
+            g.enroll("Bob", [Sample(unit(2), 0.9)])
+        other.rollback()
+        other.close()
+        assert [i.name for i in g.list()] == ["Alice"]
+        assert g.enroll("Bob", [Sample(unit(2), 0.9)]) == 1  # and it works once the lock is gone

@@ -313,3 +313,22 @@ def test_main_reports_startup_errors_without_traceback(nodes, capsys, tmp_path):
     ros_standin.Node.overrides["face_recognition"] = {"models_dir": str(tmp_path)}
     assert nodes["face_recognition_node"].main() == 1
     assert "models fetch" in capsys.readouterr().err
+
+
+def test_an_unexpected_error_in_one_frame_does_not_stop_the_node(nodes, read, monkeypatch):
+    node = nodes["face_recognition_node"].FaceRecognitionNode()
+    ros = node.factory
+    real_detect = node.recognizer.pipeline.detect
+
+    def broken(frame):
+        raise RuntimeError("CUDA went away")
+
+    monkeypatch.setattr(node.recognizer.pipeline, "detect", broken)
+    node.deliver("image_raw", image_msg(ros, read("portraits/joe_biden_1.jpg")))
+    node.run_timers()
+    assert node.stats.errors == 1 and "CUDA went away" in node.stats.last_error
+    assert any(level == "error" for level, _ in node.logger.records)
+    monkeypatch.setattr(node.recognizer.pipeline, "detect", real_detect)
+    node.deliver("image_raw", image_msg(ros, read("portraits/joe_biden_1.jpg")))
+    node.run_timers()
+    assert len(node.topics_out["faces"].sent) == 1

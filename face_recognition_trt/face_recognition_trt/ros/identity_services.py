@@ -91,7 +91,11 @@ class IdentityServices:
         return response
 
     def list_identities(self, request, response):
-        identities = self.recognizer.gallery.list()
+        try:
+            identities = self.recognizer.gallery.list()
+        except FaceRecognitionError as exc:  # an empty list, and the reason in the log
+            self.node.get_logger().error(f"list_identities failed: {exc}")
+            identities = []
         response.names = [i.name for i in identities]
         response.sample_counts = [i.samples for i in identities]
         return response

@@ -97,6 +97,10 @@ class RecognizerNode(Node):
             self.stats.error(str(exc))
             self.get_logger().warning(f"frame dropped: {exc}", throttle_duration_sec=5.0)
             return
+        except Exception as exc:  # noqa: BLE001 - a robot's perception must outlive one bad frame
+            self.stats.error(repr(exc))
+            self.get_logger().error(f"frame failed: {exc!r}", throttle_duration_sec=5.0)
+            return
         self.stats.record({**timings, "total": time.perf_counter() - start})
 
     def close(self) -> None:
