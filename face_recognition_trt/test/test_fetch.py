@@ -6,6 +6,7 @@ import dataclasses
 import json
 import shutil
 
+import numpy as np
 import pytest
 from face_recognition_trt.errors import FetchError
 
@@ -87,3 +88,27 @@ def test_facenet_without_network_or_file_says_how(tmp_path, monkeypatch, models_
     monkeypatch.setattr("urllib.request.urlopen", offline)
     with pytest.raises(FetchError, match="--checkpoint FILE"):
         fetch_mod.fetch(models_copy, embedders=["facenet-vggface2"], log=lambda _: None)
+
+
+def test_facenet_from_a_user_checkpoint_runs_in_the_pipeline(models_copy, tmp_path, read):
+    """No FaceNet checkpoint can be downloaded here: a randomly initialised one in the published
+    format (a state dict with a classifier) goes through `models fetch --checkpoint` and the pipeline."""
+    torch = pytest.importorskip("torch")
+    from face_recognition_trt.models.inception_resnet_v1 import InceptionResnetV1
+    from face_recognition_trt.pipeline import FacePipeline, PipelineConfig
+
+    torch.manual_seed(0)
+    state = InceptionResnetV1().state_dict()
+    state["logits.weight"] = torch.zeros(8631, 512)
+    state["logits.bias"] = torch.zeros(8631)
+    checkpoint = tmp_path / "20180402-114759-vggface2.pt"
+    torch.save(state, checkpoint)
+    lines = []
+    manifest = fetch_mod.fetch(models_copy, embedders=["facenet-vggface2"], checkpoint=checkpoint, log=lines.append)
+    entry = manifest["models"]["facenet-vggface2"]
+    assert entry["sha256_weights"] == fetch_mod.sha256_file(checkpoint)
+    assert any("no pinned checksum" in line for line in lines)
+    pipeline = FacePipeline(PipelineConfig(models_dir=models_copy, embedder="facenet-vggface2"))
+    faces = pipeline.process(read("portraits/joe_biden_1.jpg")).faces
+    assert len(faces) == 1 and faces[0].embedding.shape == (512,)
+    assert np.linalg.norm(faces[0].embedding) == pytest.approx(1.0, abs=1e-5)
