@@ -27,6 +27,7 @@ class RecognizedFace:
     landmarks: np.ndarray
     identity: str  # display name or "unknown"
     similarity: float
+    track_id: int | None = None  # set by tracking.FaceTracker (the ROS nodes)
 
     def to_json(self) -> dict:
         return {

@@ -332,3 +332,16 @@ def test_an_unexpected_error_in_one_frame_does_not_stop_the_node(nodes, read, mo
     node.deliver("image_raw", image_msg(ros, read("portraits/joe_biden_1.jpg")))
     node.run_timers()
     assert len(node.topics_out["faces"].sent) == 1
+
+
+def test_faces_keep_their_track_id_across_frames(nodes, read):
+    node = nodes["face_recognition_node"].FaceRecognitionNode()
+    ros = node.factory
+    frame = read("groups/rose_leslie_and_kit_harington_1.jpg")
+    for sec in (1, 2):
+        node.deliver("image_raw", image_msg(ros, frame, sec=sec))
+        node.run_timers()
+    first, second = (m.detections for m in node.topics_out["faces"].sent)
+    ids = [d.id for d in first]
+    assert all(ids) and len(set(ids)) == 2
+    assert sorted(d.id for d in second) == sorted(ids)

@@ -39,10 +39,13 @@ def detections_to_msg(types, header, boxes: np.ndarray, scores: np.ndarray):
 
 
 def faces_to_msg(types, header, faces) -> object:
-    """faces: hypothesis class_id = identity or 'unknown', score = similarity (RecognizedFace list)."""
+    """faces: hypothesis class_id = identity or 'unknown', score = similarity, id = track id (if tracked)."""
     msg = types.Detection2DArray()
     msg.header = header
-    msg.detections = [_detection(types, header, f.box, f.identity, f.similarity) for f in faces]
+    msg.detections = [
+        _detection(types, header, f.box, f.identity, f.similarity, "" if f.track_id is None else str(f.track_id))
+        for f in faces
+    ]
     return msg
 
 

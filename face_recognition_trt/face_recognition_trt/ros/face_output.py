@@ -13,6 +13,7 @@ from ..gallery import default_gallery_path
 from ..pipeline import FacePipeline
 from ..quality import QualityConfig
 from ..recognizer import Recognizer, RecognizerConfig, open_gallery
+from ..tracking import FaceTracker
 from .detection_messages import faces_to_msg
 from .image_conversion import bgr_to_image
 from .node_support import pipeline_config
@@ -38,10 +39,13 @@ def apply_thresholds(recognizer: Recognizer, values: dict) -> None:
 class FaceOutput:
     def __init__(self, node, values: dict) -> None:
         self.values = values
+        self.tracker = FaceTracker()
         self.faces_pub = node.create_publisher(vision.Detection2DArray, "faces", 10)
         self.image_pub = node.create_publisher(Image, "faces/image_annotated", 1)
 
     def publish(self, header, frame, faces) -> None:
+        if self.values["track_faces"]:
+            self.tracker.update(faces)  # track ids, and identities voted over recent frames
         self.faces_pub.publish(faces_to_msg(vision, header, faces))
         # Drawing and serialising a frame costs milliseconds: only for someone watching (rviz2).
         if self.values["annotate"] and self.image_pub.get_subscription_count() > 0:

@@ -76,6 +76,7 @@ RECOGNIZER_PARAMS = (
     Param("min_enroll_face", 60.0, "Smallest face accepted for enrollment, pixels", minimum=20.0, maximum=2000.0),
     Param("enroll_timeout", 10.0, "Seconds to collect live enrollment frames", minimum=0.5, maximum=120.0),
     Param("annotate", True, "Publish faces/image_annotated (only while someone subscribes)"),
+    Param("track_faces", True, "Track faces across frames: an id per face, identities voted over recent frames"),
     Param(
         "max_latency_ms", 250.0, "Diagnostics warn above this processing time per frame", minimum=1.0, maximum=60000.0
     ),

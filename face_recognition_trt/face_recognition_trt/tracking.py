@@ -1,0 +1,79 @@
+"""Face tracks across frames: a stable id per face, and an identity that does not flicker.
+
+A robot sees the same person many times a second; one blurred frame should not turn "alice" into
+"unknown" and back. Faces are matched to the previous frame's tracks by box overlap (greedy IoU,
+enough for faces at camera rate), and each track keeps decaying votes for the names it was given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Track:
+    track_id: int
+    box: np.ndarray
+    missed: int = 0
+    votes: dict[str, float] = field(default_factory=dict)
+
+    def vote(self, identity: str, decay: float) -> str:
+        for name in self.votes:
+            self.votes[name] *= decay
+        self.votes[identity] = self.votes.get(identity, 0.0) + 1.0
+        return max(self.votes, key=self.votes.get)
+
+
+def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of every box in a (N x 4) with every box in b (M x 4)."""
+    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
+    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
+    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+    area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
+
+
+class FaceTracker:
+    def __init__(self, min_iou: float = 0.3, max_missed: int = 15, decay: float = 0.7) -> None:
+        self.min_iou = min_iou  # overlap with last frame's box to be the same face
+        self.max_missed = max_missed  # frames a track survives without its face
+        self.decay = decay  # weight of older votes per frame: 0.7 forgets in about 5 frames
+        self.tracks: list[Track] = []
+        self._next_id = 1
+
+    def update(self, faces: list) -> None:
+        """Give each face (RecognizedFace) a `track_id` and its track's voted `identity`, in place."""
+        boxes = np.array([f.box for f in faces], np.float64).reshape(-1, 4)
+        previous = np.array([t.box for t in self.tracks], np.float64).reshape(-1, 4)
+        overlap = iou_matrix(boxes, previous) if len(faces) and self.tracks else np.zeros((len(faces), 0))
+        assigned: dict[int, Track] = {}
+        taken: set[int] = set()
+        for flat in np.argsort(-overlap, axis=None):  # best overlaps first
+            i, j = divmod(int(flat), overlap.shape[1])
+            if overlap[i, j] < self.min_iou:
+                break
+            if i not in assigned and j not in taken:
+                assigned[i] = self.tracks[j]
+                taken.add(j)
+        updated = set()
+        for i, face in enumerate(faces):
+            track = assigned.get(i)
+            if track is None:
+                track = Track(self._next_id, boxes[i])
+                self._next_id += 1
+                self.tracks.append(track)
+            track.box, track.missed = boxes[i], 0
+            updated.add(track.track_id)
+            face.track_id = track.track_id
+            # The track's name wins over one frame's: a name needs a few frames to replace "unknown"
+            # (no flashes of a wrong name) and one bad frame does not lose a known person.
+            face.identity = track.vote(face.identity, self.decay)
+        for track in self.tracks:
+            if track.track_id not in updated:
+                track.missed += 1
+        self.tracks = [t for t in self.tracks if t.missed <= self.max_missed]
