@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import json
 import re
 import shutil
 import subprocess
@@ -153,3 +154,42 @@ def test_colcon_finds_both_packages(tmp_path):
     found = {line.split()[0]: line.split()[2] for line in proc.stdout.splitlines() if line.strip()}
     assert found.get("face_recognition_trt") == "(ros.ament_python)"
     assert found.get("face_recognition_trt_interfaces") == "(ros.ament_cmake)"
+
+
+def _python_with_rosidl():
+    """The system Python when it has ROS 2's IDL tools (tools/test.sh installs them where it can)."""
+    for candidate in ("/usr/bin/python3", shutil.which("python3")):
+        if (
+            candidate
+            and subprocess.run(
+                [candidate, "-c", "import rosidl_adapter.msg, rosidl_parser.parser"], capture_output=True
+            ).returncode
+            == 0
+        ):
+            return candidate
+    return None
+
+
+def test_interfaces_parse_with_ros_own_idl_tools():
+    python = _python_with_rosidl()
+    if python is None:
+        pytest.skip("ROS 2's rosidl tools are not installed (Debian: apt-get install python3-rosidl python3-empy)")
+    proc = subprocess.run(
+        [python, str(PACKAGE_DIR / "test" / "rosidl_check.py"), str(REPO / "face_recognition_trt_interfaces")],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stderr
+    found = json.loads(proc.stdout.split("RESULT ", 1)[1])
+    assert [m for m, _ in found["Enroll_Request"]] == [
+        "name",
+        "image",
+        "num_samples",
+        "add_to_existing",
+        "take_largest",
+    ]
+    assert [m for m, _ in found["Enroll_Response"]] == ["success", "message", "identity", "samples_total"]
+    assert dict(found["Enroll_Request"])["image"] == "NamespacedType"  # sensor_msgs/Image resolved
+    assert [m for m, _ in found["Forget_Response"]] == ["success", "message", "samples_removed"]
+    assert [m for m, _ in found["ListIdentities_Response"]] == ["names", "sample_counts"]
+    assert [m for m, _ in found["FaceLandmarks"]] == ["header", "points"]
