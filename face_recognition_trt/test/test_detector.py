@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from face_recognition_trt.image_io import IMAGE_SUFFIXES, read_image
+from face_recognition_trt.tracking import iou_matrix
 
 # Faces per group photo, from ../shared/data/README.md (counted by eye) as (min, max) detections.
 GROUP_COUNTS = {
@@ -33,16 +34,6 @@ GROUP_COUNTS = {
 REFERENCE_BUG_PHOTOS = {"angelina_jolie_1.jpg"}
 
 
-def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
-    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
-    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
-    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
-    inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
-    area = lambda z: (z[:, 2] - z[:, 0]) * (z[:, 3] - z[:, 1])  # noqa: E731
-    return inter / (area(a)[:, None] + area(b)[None] - inter)
-
-
 @pytest.fixture(scope="module")
 def reference():
     import importlib.util
@@ -69,7 +60,7 @@ def test_parity_with_facenet_pytorch(samples, pipeline, reference):
         if not len(boxes):
             assert len(ours) == 0, photo.name
             continue
-        iou = _iou(boxes, ours.boxes) if len(ours) else np.zeros((len(boxes), 1))
+        iou = iou_matrix(boxes, ours.boxes) if len(ours) else np.zeros((len(boxes), 1))
         hit = iou.max(axis=1) >= 0.9
         if photo.name in REFERENCE_BUG_PHOTOS:
             # every reference box but the bug's one (partly outside the image) is matched

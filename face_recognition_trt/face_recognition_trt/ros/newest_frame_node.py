@@ -4,6 +4,7 @@ callback only keeps the newest frame, a timer does the work, a bad frame is logg
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from rclpy.node import Node
 from sensor_msgs.msg import Image
@@ -14,6 +15,23 @@ from .image_conversion import image_to_bgr
 from .node_support import NEWEST_FRAME_QOS
 
 TIMER_PERIOD = 0.005  # seconds: how soon a new frame is picked up
+
+
+def process_guarded(node, stats: StageStats, work: Callable[[], dict]) -> None:
+    """Run one frame's work; record its timings, or log why the frame was dropped. Never raises:
+    a bad frame (FaceRecognitionError) is a warning, anything else an error, and the node goes on."""
+    start = time.perf_counter()
+    try:
+        timings = work()
+    except FaceRecognitionError as exc:
+        stats.error(str(exc))
+        node.get_logger().warning(f"frame dropped: {exc}", throttle_duration_sec=5.0)
+        return
+    except Exception as exc:  # noqa: BLE001 - a robot's perception must outlive one bad frame
+        stats.error(repr(exc))
+        node.get_logger().error(f"frame failed: {exc!r}", throttle_duration_sec=5.0)
+        return
+    stats.record({**timings, "total": time.perf_counter() - start})
 
 
 class NewestFrameNode(Node):
@@ -32,20 +50,8 @@ class NewestFrameNode(Node):
 
     def process(self) -> None:
         msg, self.latest = self.latest, None
-        if msg is None:
-            return
-        start = time.perf_counter()
-        try:
-            timings = self.handle(msg, image_to_bgr(msg))
-        except FaceRecognitionError as exc:  # bad frame: drop it, keep running
-            self.stats.error(str(exc))
-            self.get_logger().warning(f"frame dropped: {exc}", throttle_duration_sec=5.0)
-            return
-        except Exception as exc:  # noqa: BLE001 - a robot's perception must outlive one bad frame
-            self.stats.error(repr(exc))
-            self.get_logger().error(f"frame failed: {exc!r}", throttle_duration_sec=5.0)
-            return
-        self.stats.record({**timings, "total": time.perf_counter() - start})
+        if msg is not None:
+            process_guarded(self, self.stats, lambda: self.handle(msg, image_to_bgr(msg)))
 
     def handle(self, msg, frame) -> dict[str, float]:
         raise NotImplementedError

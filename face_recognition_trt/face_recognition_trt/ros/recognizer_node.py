@@ -9,7 +9,6 @@ node; for detections without them (another face detector) O-Net is run on the bo
 from __future__ import annotations
 
 import collections
-import time
 
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
@@ -18,7 +17,6 @@ from vision_msgs.msg import Detection2DArray
 
 from face_recognition_trt_interfaces.msg import FaceLandmarks
 
-from ..errors import FaceRecognitionError
 from ..mtcnn import Detections
 from . import parameters
 from .detection_messages import msg_to_boxes, msg_to_landmarks, stamp_key
@@ -26,6 +24,7 @@ from .diagnostics import StageStats
 from .face_output import FaceOutput, apply_thresholds, build_recognizer
 from .identity_services import IdentityServices
 from .image_conversion import image_to_bgr
+from .newest_frame_node import process_guarded
 from .node_support import PAIRING_QOS, Diagnostics, declare_parameters, run_node
 
 KEEP_FRAMES = 30  # about two seconds of images at 15 fps wait for their detections
@@ -79,29 +78,22 @@ class RecognizerNode(Node):
         if image is None:
             return  # its image has not arrived yet (or is long gone: replaced by newer detections)
         self.pending = None
-        start = time.perf_counter()
-        try:
-            frame = image_to_bgr(image)
-            boxes, scores = msg_to_boxes(detections)
-            marks = self.landmarks.get(key)
-            points = msg_to_landmarks(marks, len(boxes)) if marks is not None else None
-            if points is None:
-                det = self.recognizer.pipeline.detector.landmarks_for_boxes(frame, boxes, scores)
-            else:
-                det = Detections(boxes, scores, points)
-            apply_thresholds(self.recognizer, self.values)
-            faces, timings = self.recognizer.recognize_detections(frame, det)
-            self.output.publish(detections.header, frame, faces)
-            self.identity_services.offer_frame(frame)
-        except FaceRecognitionError as exc:
-            self.stats.error(str(exc))
-            self.get_logger().warning(f"frame dropped: {exc}", throttle_duration_sec=5.0)
-            return
-        except Exception as exc:  # noqa: BLE001 - a robot's perception must outlive one bad frame
-            self.stats.error(repr(exc))
-            self.get_logger().error(f"frame failed: {exc!r}", throttle_duration_sec=5.0)
-            return
-        self.stats.record({**timings, "total": time.perf_counter() - start})
+        process_guarded(self, self.stats, lambda: self._recognize(image, detections, key))
+
+    def _recognize(self, image, detections, key) -> dict[str, float]:
+        frame = image_to_bgr(image)
+        boxes, scores = msg_to_boxes(detections)
+        marks = self.landmarks.get(key)
+        points = msg_to_landmarks(marks, len(boxes)) if marks is not None else None
+        if points is None:
+            det = self.recognizer.pipeline.detector.landmarks_for_boxes(frame, boxes, scores)
+        else:
+            det = Detections(boxes, scores, points)
+        apply_thresholds(self.recognizer, self.values)
+        faces, timings = self.recognizer.recognize_detections(frame, det)
+        self.output.publish(detections.header, frame, faces)
+        self.identity_services.offer_frame(frame)
+        return timings
 
     def close(self) -> None:
         self.recognizer.gallery.close()
