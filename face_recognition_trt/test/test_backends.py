@@ -58,3 +58,17 @@ def test_int8_keeps_mtcnn_in_fp16_and_profiles_cover_the_frame(models_dir, monke
     assert opt == (1, 3, 289, 385)  # the first pyramid level of a 640x480 frame at min_face 20
     assert hi == (1, 3, 481, 641)  # the first level at min_face 12: any run-time min_face fits
     assert seen["mtcnn_rnet.onnx"][1]["input"][2][0] >= 64
+
+
+def test_int8_calibration_chips_come_from_a_folder_of_photos(pipeline, samples, tmp_path):
+    from face_recognition_trt.errors import ImageError
+    from face_recognition_trt.pipeline import calibration_chips
+
+    spec = pipeline.embedder.spec
+    chips = calibration_chips(pipeline.detector, samples / "portraits", spec.template, spec.input_size, limit=5)
+    assert chips.shape == (5, 150, 150, 3) and chips.dtype.name == "uint8"
+    tensor = pipeline.embedder.preprocess(chips)  # what the INT8 calibrator is fed
+    assert tensor.shape[1:] == (3, 150, 150) and tensor.dtype.name == "float32"
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ImageError, match="no faces found for INT8 calibration"):
+        calibration_chips(pipeline.detector, tmp_path / "empty", spec.template, spec.input_size)
