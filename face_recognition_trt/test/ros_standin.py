@@ -326,6 +326,18 @@ class HistoryPolicy:
     KEEP_LAST, KEEP_ALL = "keep_last", "keep_all"
 
 
+MESSAGE_PACKAGES = (
+    "sensor_msgs",
+    "std_msgs",
+    "vision_msgs",
+    "diagnostic_msgs",
+    "rcl_interfaces",
+    "builtin_interfaces",
+    "geometry_msgs",
+    "face_recognition_trt_interfaces",
+)
+
+
 def _module(name, **attrs):
     module = types.ModuleType(name)
     module.__dict__.update(attrs)
@@ -392,16 +404,7 @@ def install(vision_msgs_dir: Path) -> MessageFactory:
         "rclpy.executors": _module("rclpy.executors", MultiThreadedExecutor=MultiThreadedExecutor),
         "rclpy.parameter": _module("rclpy.parameter", Parameter=Parameter),
     }
-    for package in (
-        "sensor_msgs",
-        "std_msgs",
-        "vision_msgs",
-        "diagnostic_msgs",
-        "rcl_interfaces",
-        "builtin_interfaces",
-        "geometry_msgs",
-        "face_recognition_trt_interfaces",
-    ):
+    for package in MESSAGE_PACKAGES:
         modules[package] = _module(package)
         modules[f"{package}.msg"] = msgs(package)
         modules[package].msg = modules[f"{package}.msg"]
@@ -411,18 +414,7 @@ def install(vision_msgs_dir: Path) -> MessageFactory:
     return factory
 
 
-STANDIN_PREFIXES = (
-    "rclpy",
-    "sensor_msgs",
-    "std_msgs",
-    "vision_msgs",
-    "diagnostic_msgs",
-    "rcl_interfaces",
-    "builtin_interfaces",
-    "geometry_msgs",
-    "face_recognition_trt_interfaces",
-    "face_recognition_trt.ros.",
-)
+STANDIN_PREFIXES = ("rclpy", *MESSAGE_PACKAGES, "face_recognition_trt.ros.")
 
 
 def uninstall() -> None:
