@@ -18,8 +18,7 @@ setup(
         (f"share/{PACKAGE}/launch", glob("launch/*.launch.py")),
         (f"share/{PACKAGE}/config", glob("config/*.yaml") + glob("config/*.rviz")),
     ],
-    package_data={PACKAGE: ["config/*.yaml"]},
-    python_requires=">=3.8",
+    python_requires=">=3.10",
     # Ranges, not pins: on a Jetson numpy and OpenCV come from JetPack. The exact versions this
     # project is tested with are pinned in ../constraints.txt.
     install_requires=[
@@ -61,6 +60,7 @@ setup(
         "console_scripts": [
             "face-recognition-trt = face_recognition_trt.cli:main",
             *[f"{node} = face_recognition_trt.ros.{node}:main" for node in NODES],
+            "enroll = face_recognition_trt.ros.enroll_client:main",
         ],
     },
 )

@@ -27,3 +27,7 @@ class EnrollmentError(FaceRecognitionError):
 
 class BackendError(FaceRecognitionError):
     """An inference backend is unavailable or failed."""
+
+
+class ConfigError(FaceRecognitionError):
+    """A setting (command-line option, ROS parameter) has an invalid value."""

@@ -8,6 +8,7 @@ never turn the suite silently green.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ DATA = SHARED / "data"
 SAMPLES = DATA / "samples"
 LFW = DATA / "lfw"
 ROS_INTERFACES = SHARED / "ros_interfaces"
+ROS2_BUILD = SHARED / "ros2"  # the real ROS 2 Jazzy that tools/test.sh installs and builds against
 
 
 def missing(what: str, how: str) -> None:
@@ -47,6 +49,36 @@ def lfw_dir() -> Path:
 @pytest.fixture(scope="session")
 def ros_interfaces() -> Path:
     return need_shared(ROS_INTERFACES)
+
+
+def ros2_unavailable() -> str | None:
+    """Why the real ROS 2 cannot be used in this test run, or None when it can."""
+    try:
+        import rclpy  # noqa: F401
+        from ament_index_python.packages import get_package_prefix
+
+        from face_recognition_trt_interfaces.srv import Enroll  # noqa: F401
+
+        get_package_prefix("face_recognition_trt")
+    except Exception as exc:  # noqa: BLE001 - any failure means: not sourced, not built
+        return f"ROS 2 with this package built is not sourced ({exc!r})"
+    if shutil.which("ros2") is None:
+        return "the ros2 command is not on PATH"
+    return None
+
+
+@pytest.fixture(scope="session")
+def ros2() -> None:
+    """The real ROS 2 (tools/test.sh installs it from ../shared/ros2 and builds both packages).
+
+    On a machine without it the ROS tests skip; under CI with ../shared/ros2 present they fail.
+    """
+    reason = ros2_unavailable()
+    if reason:
+        how = "tools/test.sh installs ROS 2 from ../shared/ros2 (as root) and builds the packages with colcon"
+        if os.environ.get("CI") and ROS2_BUILD.exists():
+            pytest.fail(f"CI: {reason}; {how}", pytrace=False)
+        pytest.skip(f"{reason}; {how}")
 
 
 @pytest.fixture(scope="session")

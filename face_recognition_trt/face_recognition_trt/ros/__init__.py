@@ -1,7 +1,10 @@
-"""The ROS 2 layer: thin rclpy nodes over the core engine.
+"""The ROS 2 layer: thin rclpy nodes over the core engine. Nothing outside this package imports it.
 
-Modules that import rclpy, launch or message packages: the nodes (`*_node.py`), `node_support`,
-`newest_frame_node`, `identity_services`, `face_output` and `launch_description`. The helpers that
-carry logic (`image_conversion`, `parameters`, `detection_messages`, `diagnostics`,
-`live_enrollment`) are plain Python, tested without ROS.
+- Nodes (`*_node.py`), each a shell around the core: camera, detector, recognizer, all-in-one.
+- What they share: `node_main` (process start and clean stop), `node_parameters` (declarations,
+  parameters -> engine config), `frame_worker` (event-driven frame work), `qos`,
+  `identity_services` (enroll, forget, list), `face_output` and `detection_output` (publishing),
+  `diagnostics_publisher`, `launch_description`, and `enroll_client` (the `enroll` command).
+- Plain Python, tested without ROS: `parameters`, `image_conversion`, `detection_messages`,
+  `diagnostics`, `frame_slots`, `live_enrollment`.
 """

@@ -15,12 +15,15 @@ from ..camera import CameraConfig, FrameSource, backoff_delays
 from ..errors import FaceRecognitionError
 from . import parameters
 from .image_conversion import bgr_to_image
-from .node_support import declare_parameters, run_node
+from .node_main import run_node
+from .node_parameters import declare_parameters
 
 
 class CameraNode(Node):
-    def __init__(self) -> None:
-        super().__init__("camera")
+    DEFAULT_NAME = "camera"
+
+    def __init__(self, **node_options) -> None:
+        super().__init__(self.DEFAULT_NAME, **node_options)
         self.values = declare_parameters(self, parameters.CAMERA_PARAMS)
         v = self.values
         self.config = CameraConfig(
@@ -32,7 +35,7 @@ class CameraNode(Node):
         self.retry_at = 0.0
         self.finished = False
         self._open()
-        self.timer = self.create_timer(1.0 / v["fps"], self.tick)
+        self.create_timer(1.0 / v["fps"], self.tick)
 
     def _open(self) -> None:
         try:
@@ -46,6 +49,12 @@ class CameraNode(Node):
             self.get_logger().warning(f"{exc}; retrying in {delay:.1f} s")
 
     def tick(self) -> None:
+        try:
+            self._publish_next()
+        except Exception as exc:  # noqa: BLE001 - one bad frame must not stop the camera
+            self.get_logger().error(f"camera frame failed: {exc!r}", throttle_duration_sec=5.0)
+
+    def _publish_next(self) -> None:
         if self.finished:
             return
         if self.source is None:
@@ -62,12 +71,15 @@ class CameraNode(Node):
             return
         if frame is None:
             self.finished = True
-            self.get_logger().info("end of the video or folder (set loop:=true to replay)")
+            self.get_logger().info("end of the video or folder (launch with loop:=true to replay)")
             return
         msg = bgr_to_image(frame, Image())
         msg.header.stamp = self.get_clock().now().to_msg()
         msg.header.frame_id = self.values["frame_id"]
         self.publisher.publish(msg)
+
+    def stop(self) -> None:
+        pass
 
     def close(self) -> None:
         if self.source is not None:

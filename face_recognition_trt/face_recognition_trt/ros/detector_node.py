@@ -1,40 +1,49 @@
 """detector_node: image_raw -> faces/detections (vision_msgs/Detection2DArray) + faces/landmarks.
 
-The image callback only keeps the newest frame; a timer does the work (NewestFrameNode), so a slow
-detector never queues stale frames.
+The image callback only keeps the newest frame and wakes the worker, so a slow detector never
+queues stale frames.
 """
 
 from __future__ import annotations
 
+from rclpy.node import Node
+from sensor_msgs.msg import Image
+
 from ..mtcnn import MtcnnDetector
 from . import parameters
-from .newest_frame_node import NewestFrameNode
-from .node_support import (
-    DetectionOutput,
-    Diagnostics,
-    apply_detector_values,
-    declare_parameters,
-    pipeline_config,
-    run_node,
-)
+from .detection_output import DetectionOutput
+from .diagnostics import StageStats
+from .diagnostics_publisher import DiagnosticsPublisher
+from .frame_worker import NewestImageWorker
+from .image_conversion import image_to_bgr
+from .node_main import run_node
+from .node_parameters import apply_detector_values, declare_parameters, pipeline_config
 
 
-class DetectorNode(NewestFrameNode):
-    def __init__(self) -> None:
-        super().__init__("face_detector")
+class DetectorNode(Node):
+    DEFAULT_NAME = "face_detector"
+
+    def __init__(self, **node_options) -> None:
+        super().__init__(self.DEFAULT_NAME, **node_options)
         self.values = declare_parameters(self, parameters.DETECTOR_NODE)
         config = pipeline_config(self.values)
         self.detector = MtcnnDetector(config.models_dir, config.backend, config.detector, config.max_frame)
         self.output = DetectionOutput(self)
-        self.start_frames(self.values["max_latency_ms"])
-        Diagnostics(self, "face detection", self.stats, {"backend": self.detector.backend_name, "model": "MTCNN"})
+        self.stats = StageStats(self.values["max_latency_ms"])
+        self.frames = NewestImageWorker(self, self.stats, self.detect)
+        self.diagnostics = DiagnosticsPublisher(
+            self, "face detection", self.stats, {"backend": self.detector.backend_name, "model": "MTCNN"}
+        )
         self.get_logger().info(f"face detector ready ({self.detector.backend_name})")
 
-    def handle(self, msg, frame) -> dict[str, float]:
+    def detect(self, msg: Image) -> dict[str, float]:
         apply_detector_values(self.detector.config, self.stats, self.values)
-        detections = self.detector.detect(frame)
+        detections = self.detector.detect(image_to_bgr(msg))
         self.output.publish(msg.header, detections)
         return detections.timings
+
+    def stop(self) -> None:
+        pass
 
     def close(self) -> None:
         pass

@@ -1,7 +1,7 @@
 """Per-node health for /diagnostics: frame rate, per-stage latency, dropped frames, backend, models.
 
 `StageStats` is plain Python (tested without ROS); the nodes publish it through diagnostic_updater
-when that package is installed, else as a DiagnosticArray of their own (node_support).
+when that package is installed, else as a DiagnosticArray of their own (diagnostics_publisher).
 """
 
 from __future__ import annotations

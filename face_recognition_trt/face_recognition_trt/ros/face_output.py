@@ -16,7 +16,7 @@ from ..recognizer import Recognizer, RecognizerConfig, open_gallery
 from ..tracking import FaceTracker
 from .detection_messages import faces_to_msg
 from .image_conversion import bgr_to_image
-from .node_support import pipeline_config
+from .node_parameters import pipeline_config
 
 
 def build_recognizer(values: dict) -> Recognizer:

@@ -8,38 +8,45 @@ forget, list_identities.
 
 from __future__ import annotations
 
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.node import Node
+from sensor_msgs.msg import Image
 
 from . import parameters
+from .detection_output import DetectionOutput
+from .diagnostics import StageStats
+from .diagnostics_publisher import DiagnosticsPublisher
 from .face_output import FaceOutput, apply_thresholds, build_recognizer
+from .frame_worker import NewestImageWorker
 from .identity_services import IdentityServices
-from .newest_frame_node import NewestFrameNode
-from .node_support import DetectionOutput, Diagnostics, apply_detector_values, declare_parameters, run_node
+from .image_conversion import image_to_bgr
+from .node_main import run_node
+from .node_parameters import apply_detector_values, declare_parameters
 
 
-class FaceRecognitionNode(NewestFrameNode):
-    def __init__(self) -> None:
-        super().__init__("face_recognition")
+class FaceRecognitionNode(Node):
+    DEFAULT_NAME = "face_recognition"
+
+    def __init__(self, **node_options) -> None:
+        super().__init__(self.DEFAULT_NAME, **node_options)
         self.values = declare_parameters(self, parameters.FACE_RECOGNITION_NODE)
         self.recognizer = build_recognizer(self.values)
         self.output = FaceOutput(self, self.values)
         self.detection_output = DetectionOutput(self)
-        frames = MutuallyExclusiveCallbackGroup()
+        self.stats = StageStats(self.values["max_latency_ms"])
+        self.frames = NewestImageWorker(self, self.stats, self.recognize)
         self.identity_services = IdentityServices(self, self.recognizer, self.values)
-        self.start_frames(self.values["max_latency_ms"], callback_group=frames)
-        spec = self.recognizer.pipeline.embedder.spec
-        Diagnostics(
-            self,
-            "face recognition",
-            self.stats,
-            {"backend": self.recognizer.pipeline.backend_name, "model": f"MTCNN + {spec.name}"},
+        pipeline = self.recognizer.pipeline
+        spec = pipeline.embedder.spec
+        self.diagnostics = DiagnosticsPublisher(
+            self, "face recognition", self.stats, {"backend": pipeline.backend_name, "model": f"MTCNN + {spec.name}"}
         )
         self.get_logger().info(
-            f"face recognition ready ({self.recognizer.pipeline.backend_name}, {spec.name}, "
+            f"face recognition ready ({pipeline.backend_name}, {spec.name}, "
             f"{len(self.recognizer.gallery.list())} identities)"
         )
 
-    def handle(self, msg, frame) -> dict[str, float]:
+    def recognize(self, msg: Image) -> dict[str, float]:
+        frame = image_to_bgr(msg)
         pipeline = self.recognizer.pipeline
         apply_detector_values(pipeline.detector.config, self.stats, self.values)
         apply_thresholds(self.recognizer, self.values)
@@ -50,6 +57,9 @@ class FaceRecognitionNode(NewestFrameNode):
         self.output.publish(msg.header, frame, faces)
         self.identity_services.offer_frame(frame)
         return result.timings
+
+    def stop(self) -> None:
+        self.identity_services.cancel_live()
 
     def close(self) -> None:
         self.recognizer.gallery.close()

@@ -1,7 +1,7 @@
 """The enroll, forget and list_identities services, shared by the recognizer and all-in-one nodes.
 
 Each answers every failure with success=false and a message; nothing here can take the node down.
-Enrollment from the live stream waits in the service's own callback group while the frame timer
+Enrollment from the live stream waits in the service's own callback group while the frame worker
 (another group, multi-threaded executor) keeps running and feeds frames to `offer_frame`.
 """
 
@@ -42,6 +42,12 @@ class IdentityServices:
         except FaceRecognitionError as exc:
             live.offer(None, str(exc))
 
+    def cancel_live(self) -> None:
+        """End a live enrollment now (the node is stopping): its caller gets a clear answer."""
+        live = self.live
+        if live is not None:
+            live.cancel("the node is shutting down")
+
     # --- services -------------------------------------------------------------------------------
 
     def enroll(self, request, response):
@@ -74,6 +80,8 @@ class IdentityServices:
         try:
             timeout = float(self.values["enroll_timeout"])
             if not self.live.wait(timeout):
+                if self.live.cancelled:
+                    raise FaceRecognitionError(f"live enrollment cancelled: {self.live.cancelled}")
                 raise FaceRecognitionError(f"timed out after {timeout:.0f} s: {self.live.explain()}")
             return self.live.samples
         finally:

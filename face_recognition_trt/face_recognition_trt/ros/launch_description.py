@@ -49,6 +49,12 @@ def generate(params_file: str, camera_source: str, backend: str) -> LaunchDescri
                 choices=["auto", "onnxruntime", "tensorrt"],
                 description="inference backend",
             ),
+            DeclareLaunchArgument(
+                "loop",
+                default_value="false",
+                choices=["true", "false"],
+                description="replay a video file or image folder camera source forever",
+            ),
             DeclareLaunchArgument("gallery", default_value="", description="gallery file; empty: the user's data dir"),
             DeclareLaunchArgument(
                 "models_dir", default_value="", description="fetched models; empty: the user's cache"
@@ -70,7 +76,13 @@ def generate(params_file: str, camera_source: str, backend: str) -> LaunchDescri
                 executable="camera_node",
                 name="camera",
                 output="screen",
-                parameters=[*params, {"source": ParameterValue(arg("camera_source"), value_type=str)}],
+                parameters=[
+                    *params,
+                    {
+                        "source": ParameterValue(arg("camera_source"), value_type=str),
+                        "loop": ParameterValue(arg("loop"), value_type=bool),
+                    },
+                ],
             ),
             Node(
                 package=PACKAGE,

@@ -17,6 +17,7 @@ class LiveEnrollment:
         self.wanted = max(1, wanted)
         self.samples: list[Sample] = []
         self.rejections: dict[str, int] = {}  # reason -> count, to explain a timeout
+        self.cancelled: str | None = None
         self._done = threading.Event()
         self._lock = threading.Lock()
 
@@ -32,13 +33,20 @@ class LiveEnrollment:
             if len(self.samples) >= self.wanted:
                 self._done.set()
 
+    def cancel(self, reason: str) -> None:
+        with self._lock:
+            self.cancelled = reason
+            self._done.set()
+
     def wait(self, timeout: float) -> bool:
-        """True when enough samples arrived within `timeout` seconds."""
+        """True when enough samples arrived within `timeout` seconds (and it was not cancelled)."""
         finished = self._done.wait(timeout)
         self._done.set()  # stop accepting frames either way
-        return finished
+        return finished and self.cancelled is None
 
     def explain(self) -> str:
+        if self.cancelled:
+            return self.cancelled
         if not self.rejections:
             return "no camera frames arrived"
         worst = max(self.rejections, key=self.rejections.get)

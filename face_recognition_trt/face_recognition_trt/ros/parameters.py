@@ -1,6 +1,6 @@
 """Node parameters: one declaration each (type, default, range, description), validated when set.
 
-Plain Python so that the rules are tested without ROS; `node_support.declare_parameters` turns these
+Plain Python so that the rules are tested without ROS; `node_parameters.declare_parameters` turns these
 into rclpy declarations with ParameterDescriptors, and refuses bad values with the reason.
 """
 

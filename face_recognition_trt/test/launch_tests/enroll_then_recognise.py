@@ -1,7 +1,7 @@
-"""launch_testing on a real ROS 2 system: camera on a video -> recognition -> enroll -> /faces.
+"""launch_testing system test: camera on a video -> face_recognition_node -> enroll -> /faces.
 
-Skipped where ROS 2 is not installed (this project's CI machines); run on a robot or in the
-Humble/Jazzy containers of .github/workflows/ros.yml with `colcon test`.
+Run by `launch_test` (test_ros_processes.py does, with the photo in FRT_TEST_PHOTO), as
+`ros2 test` or `colcon test` would on a robot.
 """
 
 from __future__ import annotations
@@ -9,28 +9,22 @@ from __future__ import annotations
 import os
 import tempfile
 import unittest
-from pathlib import Path
 
-import pytest
+import cv2
+import launch
+import launch_ros.actions
+import launch_testing.actions
+import launch_testing.asserts
+import rclpy
+from vision_msgs.msg import Detection2DArray
 
-launch_testing = pytest.importorskip("launch_testing", reason="needs a ROS 2 installation (launch_testing, rclpy)")
-rclpy = pytest.importorskip("rclpy")
-
-import launch  # noqa: E402
-import launch_ros.actions  # noqa: E402
-from vision_msgs.msg import Detection2DArray  # noqa: E402
-
-from face_recognition_trt_interfaces.srv import Enroll  # noqa: E402
-
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "samples"
+from face_recognition_trt_interfaces.srv import Enroll
 
 
-def _video() -> str:
-    """A short looping video of one person, made from a shared photo."""
-    import cv2
-
-    frame = cv2.resize(cv2.imread(str(SAMPLES / "portraits" / "joe_biden_1.jpg")), (640, 480))
-    path = os.path.join(tempfile.mkdtemp(), "biden.avi")
+def _video(photo: str) -> str:
+    """A short looping video of one person, made from a photo."""
+    frame = cv2.resize(cv2.imread(photo), (640, 480))
+    path = os.path.join(tempfile.mkdtemp(), "person.avi")
     writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 480))
     for _ in range(20):
         writer.write(frame)
@@ -38,14 +32,14 @@ def _video() -> str:
     return path
 
 
-@pytest.mark.launch_test
 def generate_test_description():
+    photo = os.environ["FRT_TEST_PHOTO"]
     gallery = os.path.join(tempfile.mkdtemp(), "gallery.db")
     camera = launch_ros.actions.Node(
         package="face_recognition_trt",
         executable="camera_node",
         name="camera",
-        parameters=[{"source": _video(), "loop": True, "fps": 10.0}],
+        parameters=[{"source": _video(photo), "loop": True, "fps": 10.0}],
     )
     recognition = launch_ros.actions.Node(
         package="face_recognition_trt",
@@ -63,7 +57,7 @@ class TestEnrollThenRecognise(unittest.TestCase):
         try:
             client = node.create_client(Enroll, "enroll")
             self.assertTrue(client.wait_for_service(timeout_sec=60.0))
-            future = client.call_async(Enroll.Request(name="Joe Biden", num_samples=2))
+            future = client.call_async(Enroll.Request(name="Test Person", num_samples=2))
             rclpy.spin_until_future_complete(node, future, timeout_sec=60.0)
             self.assertTrue(future.result().success, future.result().message)
             names = []
@@ -74,9 +68,15 @@ class TestEnrollThenRecognise(unittest.TestCase):
                 10,
             )
             end = node.get_clock().now().nanoseconds + 30e9
-            while "Joe Biden" not in names and node.get_clock().now().nanoseconds < end:
+            while "Test Person" not in names and node.get_clock().now().nanoseconds < end:
                 rclpy.spin_once(node, timeout_sec=0.5)
-            self.assertIn("Joe Biden", names)
+            self.assertIn("Test Person", names)
         finally:
             node.destroy_node()
             rclpy.shutdown()
+
+
+@launch_testing.post_shutdown_test()
+class TestShutdown(unittest.TestCase):
+    def test_nodes_exit_cleanly(self, proc_info):
+        launch_testing.asserts.assertExitCodes(proc_info)

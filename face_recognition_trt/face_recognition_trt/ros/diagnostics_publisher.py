@@ -1,0 +1,48 @@
+"""Publishes a node's StageStats on /diagnostics once a second, through diagnostic_updater when it
+is installed (the usual case on a robot), else as a DiagnosticArray of its own with the same content."""
+
+from __future__ import annotations
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+
+from .diagnostics import StageStats
+
+_LEVELS = {0: DiagnosticStatus.OK, 1: DiagnosticStatus.WARN, 2: DiagnosticStatus.ERROR}
+
+
+class DiagnosticsPublisher:
+    def __init__(self, node, name: str, stats: StageStats, info: dict[str, str]) -> None:
+        self.node, self.name, self.stats, self.info = node, name, stats, info
+        try:
+            import diagnostic_updater
+        except ImportError:
+            diagnostic_updater = None
+        if diagnostic_updater is not None:
+            self.updater = diagnostic_updater.Updater(node)
+            self.updater.setHardwareID(info.get("backend", "cpu"))
+            self.updater.add(name, self._fill)
+        else:
+            self.updater = None
+            self.publisher = node.create_publisher(DiagnosticArray, "/diagnostics", 1)
+            node.create_timer(1.0, self._publish)
+
+    def _fill(self, stat):
+        level, message, values = self.stats.status()
+        stat.summary(_LEVELS[level], message)
+        for key, value in {**self.info, **values}.items():
+            stat.add(key, value)
+        return stat
+
+    def _publish(self) -> None:
+        level, message, values = self.stats.status()
+        status = DiagnosticStatus(
+            level=_LEVELS[level],
+            name=f"{self.node.get_name()}: {self.name}",
+            message=message,
+            hardware_id=self.info.get("backend", ""),
+        )
+        status.values = [KeyValue(key=k, value=str(v)) for k, v in {**self.info, **values}.items()]
+        array = DiagnosticArray()
+        array.header.stamp = self.node.get_clock().now().to_msg()
+        array.status = [status]
+        self.publisher.publish(array)

@@ -1,0 +1,185 @@
+"""The package as a user runs it on the real ROS 2: `ros2 run`, `ros2 launch`, `launch_test`.
+
+Each process is started, used over the middleware, and stopped with Ctrl-C (SIGINT) as a user would.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.usefixtures("ros2")
+
+TEST_DIR = Path(__file__).resolve().parent
+
+
+@pytest.fixture
+def ros(ros2, models_dir):
+    from support.ros_harness import RosHarness
+
+    harness = RosHarness()
+    yield harness
+    harness.close()
+
+
+@pytest.fixture
+def folder_camera(samples, tmp_path) -> Path:
+    """An image-folder camera source: two people, in 640x480 frames as a robot's camera gives them."""
+    from face_recognition_trt.image_io import read_image
+
+    folder = tmp_path / "camera"
+    folder.mkdir()
+    for name in ("joe_biden_1.jpg", "kit_harington_1.jpg"):
+        cv2.imwrite(str(folder / name), camera_frame(read_image(samples / "portraits" / name)))
+    return folder
+
+
+def camera_frame(photo, size=(640, 480)):
+    """A photo letterboxed into a camera-sized frame."""
+    w, h = size
+    scale = min(w / photo.shape[1], h / photo.shape[0])
+    small = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    frame = np.zeros((h, w, 3), np.uint8)
+    y, x = (h - small.shape[0]) // 2, (w - small.shape[1]) // 2
+    frame[y : y + small.shape[0], x : x + small.shape[1]] = small
+    return frame
+
+
+def assert_clean(output: str) -> None:
+    from support.ros_processes import SHUTDOWN_NOISE
+
+    noise = [line for line in output.splitlines() if any(word in line for word in SHUTDOWN_NOISE)]
+    assert not noise, "\n".join(noise)
+
+
+# --- start-up errors: one clear line, exit code 1 ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "node,arguments,expected",
+    [
+        ("face_recognition_node", ["-p", "threshold:=2.0"], "threshold"),  # out of its declared range
+        ("camera_node", ["-p", "fps:=0.0"], "fps"),
+        ("detector_node", ["-p", "min_face:=5.0"], "min_face"),
+        ("face_recognition_node", ["-p", "backend:=cuda"], "backend must be one of"),  # our own rule
+        ("detector_node", ["-p", "models_dir:=/nonexistent/models"], "models fetch"),  # no models there
+    ],
+)
+def test_bad_start_up_parameter_gives_one_line_and_exit_code_1(models_dir, tmp_path, node, arguments, expected):
+    from support.ros_processes import run
+
+    gallery = ["-p", f"gallery:={tmp_path / 'g.db'}"] if node == "face_recognition_node" else []
+    result = run(["ros2", "run", "face_recognition_trt", node, "--ros-args", *arguments, *gallery])
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    errors = [line for line in output.splitlines() if "cannot start" in line]
+    assert len(errors) == 1 and expected in errors[0], output
+    assert "Traceback" not in output
+
+
+# --- both launch files, both modes: run, enroll from a photo, name, stop ----------------------------
+
+
+@pytest.mark.parametrize(
+    "launch_file,mode",
+    [
+        ("desktop.launch.py", "all_in_one"),
+        ("desktop.launch.py", "pipeline"),
+        ("nano.launch.py", "all_in_one"),
+        ("nano.launch.py", "pipeline"),
+    ],
+)
+def test_launch_enroll_recognise_and_stop_cleanly(ros, samples, folder_camera, tmp_path, launch_file, mode):
+    from support.ros_processes import RosProcess, run
+    from vision_msgs.msg import Detection2DArray
+
+    faces = ros.collect(Detection2DArray, "faces")
+    launched = RosProcess(
+        [
+            "ros2",
+            "launch",
+            "face_recognition_trt",
+            launch_file,
+            f"camera_source:={folder_camera}",
+            "loop:=true",
+            f"mode:={mode}",
+            f"gallery:={tmp_path / 'gallery.db'}",
+        ]
+    )
+    try:
+        try:
+            faces.wait_for(lambda m: m, timeout=60)  # frames flow through to /faces
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{launched.output}") from None
+        photo = samples / "portraits" / "joe_biden_2.jpg"
+        enrolled = run(["ros2", "run", "face_recognition_trt", "enroll", "--name", "Joe Biden", "--photo", str(photo)])
+        assert enrolled.returncode == 0, enrolled.stdout + enrolled.stderr
+        assert "Joe Biden has 1 sample(s)" in enrolled.stdout
+        named = faces.wait_for(
+            lambda m: [d for msg in m for d in msg.detections if d.results[0].hypothesis.class_id == "Joe Biden"]
+        )
+        assert named[0].id  # tracked: a track id per face
+    finally:
+        code = launched.interrupt()
+    assert code == 0, launched.output
+    assert launched.output.count("process has finished cleanly") == (2 if mode == "all_in_one" else 3)
+    assert_clean(launched.output)
+
+
+def test_enroll_client_reports_failures_with_exit_code_1(ros, samples, tmp_path):
+    from face_recognition_trt.ros.face_recognition_node import FaceRecognitionNode
+    from support.ros_processes import run
+
+    ros.start(FaceRecognitionNode, gallery=str(tmp_path / "gallery.db"))
+    group = samples / "groups" / "barack_obama_and_joe_biden_1.jpg"
+    refused = run(["ros2", "run", "face_recognition_trt", "enroll", "--name", "Two", "--photo", str(group)])
+    assert refused.returncode == 1 and "comparable size" in refused.stderr
+    missing = run(["ros2", "run", "face_recognition_trt", "enroll", "--name", "X", "--photo", str(tmp_path / "no.jpg")])
+    assert missing.returncode == 1 and "no.jpg" in missing.stderr and "Traceback" not in missing.stderr
+    usage = run(["ros2", "run", "face_recognition_trt", "enroll", "--photo", str(group)])
+    assert usage.returncode == 2 and "--name" in usage.stderr
+    # two photos: the second adds to the first
+    photos = [samples / "portraits" / f"kit_harington_{k}.jpg" for k in (1, 2)]
+    args = ["ros2", "run", "face_recognition_trt", "enroll", "--name", "Kit"]
+    both = run([*args, "--photo", str(photos[0]), "--photo", str(photos[1])])
+    assert both.returncode == 0 and "Kit has 2 sample(s)" in both.stdout, both.stderr
+
+
+def test_enroll_client_without_a_node_says_so(ros2):
+    from support.ros_processes import run
+
+    result = run(
+        [
+            "ros2",
+            "run",
+            "face_recognition_trt",
+            "enroll",
+            "--name",
+            "X",
+            "--service",
+            "/nobody/enroll",
+            "--timeout",
+            "1",
+        ]
+    )
+    assert result.returncode == 1 and "no service '/nobody/enroll'" in result.stderr
+
+
+def test_launch_testing_system_test(samples, models_dir):
+    """The launch_testing test, through launch_testing's own runner (`launch_test`)."""
+    import os
+
+    from support.ros_processes import RosProcess
+
+    env_photo = str(samples / "portraits" / "joe_biden_1.jpg")
+    os.environ["FRT_TEST_PHOTO"] = env_photo
+    try:
+        test = RosProcess(["launch_test", str(TEST_DIR / "launch_tests" / "enroll_then_recognise.py")])
+        code = test.finish(timeout=180)
+    finally:
+        del os.environ["FRT_TEST_PHOTO"]
+    assert code == 0, test.output
+    assert "Ran 1 test" in test.output and "OK" in test.output

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The real ROS 2 for the ROS tests and tools/ros_demo.sh: installs ROS 2 Jazzy from ../shared/ros2
+# into /opt/ros/jazzy when it is missing (root, Debian 12, about 30 s), colcon beside Debian's
+# Python, and builds both packages of this repository into build/ros + install/. Idempotent.
+# On a machine without ../shared/ros2 (or not root) it says why and returns 0: the ROS tests skip
+# there, and fail under CI when ../shared/ros2 exists.
+# Usage: bash tools/ros_setup.sh     (then: source tools/ros_env.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHARED_ROS=../shared/ros2
+ROS=/opt/ros/jazzy
+COLCON_DIR=${COLCON_DIR:-$HOME/.cache/face_recognition_trt/colcon}
+
+note() { echo "note: $*; the ROS tests will skip (under CI: fail)" >&2; }
+
+if [ ! -f "$ROS/setup.bash" ]; then
+  if [ ! -f "$SHARED_ROS/ros-jazzy-minimal-debian12-amd64.tar.xz" ]; then
+    note "no ROS 2 at $ROS and no $SHARED_ROS to install it from"; exit 0
+  fi
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    note "installing ROS 2 from $SHARED_ROS needs root and apt-get"; exit 0
+  fi
+  echo "== installing ROS 2 Jazzy from $SHARED_ROS into $ROS"
+  (cd "$SHARED_ROS" && sha256sum -c --ignore-missing SHA256SUMS >/dev/null)
+  # The Debian packages its README lists, and what colcon needs to build the interfaces package.
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    python3 python3-numpy python3-yaml python3-lark python3-catkin-pkg python3-empy python3-psutil \
+    python3-netifaces python3-packaging python3-argcomplete python3-setuptools python3-pytest \
+    libyaml-0-2 libssl3 libacl1 xz-utils cmake g++ make python3-dev >/dev/null
+  mkdir -p /opt/ros && tar -xJf "$SHARED_ROS/ros-jazzy-minimal-debian12-amd64.tar.xz" -C /opt/ros
+fi
+
+if [ ! -f "$COLCON_DIR/colcon_core/__init__.py" ]; then
+  echo "== installing colcon beside Debian's Python ($COLCON_DIR)"
+  # Pinned; without the EmPy 4 it pulls in (Jazzy's rosidl needs Debian's empy 3).
+  log=$(mktemp)
+  /usr/bin/python3 -m pip install --quiet --disable-pip-version-check --target "$COLCON_DIR" \
+    colcon-common-extensions==0.3.0 colcon-core==0.21.3 2>"$log" || { cat "$log" >&2; exit 1; }
+  rm -f "$log"
+  rm -rf "$COLCON_DIR"/em*.py "$COLCON_DIR"/[Ee]m[Pp]y-*.dist-info
+fi
+
+echo "== building face_recognition_trt and face_recognition_trt_interfaces with colcon"
+set +u
+# shellcheck disable=SC1091
+source "$ROS/setup.bash"
+set -u
+# /usr/bin first: CMake must find Debian's Python, which ROS 2 was built for, not a pyenv or venv one.
+PATH=/usr/bin:$PATH PYTHONPATH="$PYTHONPATH:$COLCON_DIR" /usr/bin/python3 -m colcon --log-base build/ros/log build \
+  --base-paths face_recognition_trt face_recognition_trt_interfaces \
+  --build-base build/ros --install-base install --symlink-install \
+  --cmake-args -DPython3_EXECUTABLE=/usr/bin/python3 --event-handlers console_stderr- summary+ >/dev/null \
+  || { echo "colcon build failed: see build/ros/log/latest_build" >&2; exit 1; }
