@@ -48,6 +48,20 @@ def camera_frame(photo, size=(640, 480)):
     return frame
 
 
+# rviz2 display classes of the config -> the message type each subscribes to
+RVIZ_DISPLAY_TYPES = {"rviz_default_plugins/Image": "sensor_msgs/msg/Image"}
+
+
+def rviz_topics() -> dict[str, str]:
+    """Topic -> message type of every display in config/face_recognition.rviz."""
+    import yaml
+
+    config = yaml.safe_load((TEST_DIR.parent / "config" / "face_recognition.rviz").read_text())
+    displays = config["Visualization Manager"]["Displays"]
+    assert displays and all(d["Class"] in RVIZ_DISPLAY_TYPES for d in displays), [d["Class"] for d in displays]
+    return {d["Topic"]["Value"]: RVIZ_DISPLAY_TYPES[d["Class"]] for d in displays}
+
+
 def assert_clean(output: str) -> None:
     from support.ros_processes import SHUTDOWN_NOISE
 
@@ -122,6 +136,9 @@ def test_launch_enroll_recognise_and_stop_cleanly(ros, samples, folder_camera, t
             lambda m: [d for msg in m for d in msg.detections if d.results[0].hypothesis.class_id == "Joe Biden"]
         )
         assert named[0].id  # tracked: a track id per face
+        published = dict(ros.client.get_topic_names_and_types())
+        for topic, msg_type in rviz_topics().items():  # what the rviz2 config shows exists, with its type
+            assert published.get(topic) == [msg_type], (topic, published.get(topic))
     finally:
         code = launched.interrupt()
     assert code == 0, launched.output

@@ -19,13 +19,24 @@ SHUTDOWN_NOISE = (
 )
 
 
+def _default_sigint() -> None:
+    """Ctrl-C must reach the process even when the test run itself ignores SIGINT (a background job)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class RosProcess:
     """A process whose stdout and stderr are collected while it runs."""
 
     def __init__(self, args: list[str], cwd=None) -> None:
         self.args = args
         self.proc = subprocess.Popen(
-            args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd, start_new_session=True
+            args,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=cwd,
+            start_new_session=True,
+            preexec_fn=_default_sigint,
         )
         self._lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
