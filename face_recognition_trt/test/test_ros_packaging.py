@@ -85,6 +85,18 @@ def test_manifest_declares_every_ros_package_the_code_imports():
     assert imported & ros_packages <= declared, imported & ros_packages - declared
 
 
+def test_manifest_declares_no_ros_package_that_nothing_uses():
+    """An unused dependency is not harmless: message_filters pulled rclcpp onto every robot."""
+    catkin_pkg = pytest.importorskip("catkin_pkg.package")
+    main = catkin_pkg.parse_package(str(PACKAGE_DIR / "package.xml"))
+    used = set()
+    for path in [*(PACKAGE_DIR / "face_recognition_trt").rglob("*.py"), *(PACKAGE_DIR / "launch").glob("*.py")]:
+        used |= set(re.findall(r"^\s*(?:from|import) (\w+)", path.read_text(), re.M))
+    started_by_launch = {"rviz2"}  # run as a process by the launch files, never imported
+    ros_depends = {d.name for d in main.exec_depends if not d.name.startswith("python3-")}
+    assert ros_depends - used - started_by_launch == set()
+
+
 def test_core_never_imports_ros():
     core = [
         p
