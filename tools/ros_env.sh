@@ -7,6 +7,7 @@ if [ -f /opt/ros/jazzy/setup.bash ]; then
   _frt_nounset=$(set -o | awk '$1 == "nounset" {print $2}')
   set +u
   source /opt/ros/jazzy/setup.bash
+  [ -f /opt/ros/jazzy-rviz2/local_setup.bash ] && source /opt/ros/jazzy-rviz2/local_setup.bash
   [ -f "$_frt_root/install/setup.bash" ] && source "$_frt_root/install/setup.bash"
   [ "$_frt_nounset" = on ] && set -u
   export RMW_IMPLEMENTATION=rmw_cyclonedds_cpp ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST

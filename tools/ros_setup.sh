@@ -31,6 +31,20 @@ if [ ! -f "$ROS/setup.bash" ]; then
   mkdir -p /opt/ros && tar -xJf "$SHARED_ROS/ros-jazzy-minimal-debian12-amd64.tar.xz" -C /opt/ros
 fi
 
+# rviz2 (an overlay on the Jazzy above, /opt/ros/jazzy-rviz2) and a virtual screen to run it on:
+# for rviz:=true and its test. libqt5svg5 is not in ../shared/ros2/README.md's list, but without it
+# rviz2 logs an error for every icon.
+RVIZ_TAR="$SHARED_ROS/ros-jazzy-rviz2-overlay-debian12-amd64.tar.xz"
+if [ ! -f /opt/ros/jazzy-rviz2/local_setup.bash ] && [ -f "$RVIZ_TAR" ] && [ "$(id -u)" = 0 ]; then
+  echo "== installing rviz2 from $SHARED_ROS into /opt/ros/jazzy-rviz2, with Xvfb"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    libqt5widgets5 libqt5gui5 libqt5core5a libqt5svg5 libassimp5 libconsole-bridge1.0 liborocos-kdl1.5 \
+    libtinyxml2-9 libtinyxml2.6.2v5 liburdfdom-model3.0 libyaml-cpp0.7 libzzip-0-13 libgl1-mesa-dri \
+    xvfb xauth imagemagick >/dev/null || echo "note: rviz2's Debian packages did not install" >&2
+  tar -xJf "$RVIZ_TAR" -C /opt/ros
+fi
+
 if [ ! -f "$COLCON_DIR/colcon_core/__init__.py" ]; then
   echo "== installing colcon beside Debian's Python ($COLCON_DIR)"
   # Pinned; without the EmPy 4 it pulls in (Jazzy's rosidl needs Debian's empy 3).

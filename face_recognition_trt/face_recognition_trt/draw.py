@@ -29,9 +29,17 @@ def annotate(frame: np.ndarray, faces: Sequence, landmarks: bool = True) -> np.n
         scale = 0.5 * thickness
         (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
         top = max(0, y1 - th - base - 2)
-        cv2.rectangle(out, (x1, top), (x1 + tw + 2, top + th + base + 2), colour, -1)
+        left = max(0, min(x1, out.shape[1] - tw - 2))  # a face at the right edge keeps its whole label
+        cv2.rectangle(out, (left, top), (left + tw + 2, top + th + base + 2), colour, -1)
         cv2.putText(
-            out, label, (x1 + 1, top + th + 1), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thickness, cv2.LINE_AA
+            out,
+            label,
+            (left + 1, top + th + 1),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            scale,
+            (255, 255, 255),
+            thickness,
+            cv2.LINE_AA,
         )
         if landmarks and face.landmarks is not None:
             for x, y in face.landmarks:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 
 pytestmark = pytest.mark.usefixtures("ros2")
@@ -27,39 +25,9 @@ def ros(ros2, models_dir):
 
 @pytest.fixture
 def folder_camera(samples, tmp_path) -> Path:
-    """An image-folder camera source: two people, in 640x480 frames as a robot's camera gives them."""
-    from face_recognition_trt.image_io import read_image
+    from support.ros_processes import folder_camera_source
 
-    folder = tmp_path / "camera"
-    folder.mkdir()
-    for name in ("joe_biden_1.jpg", "kit_harington_1.jpg"):
-        cv2.imwrite(str(folder / name), camera_frame(read_image(samples / "portraits" / name)))
-    return folder
-
-
-def camera_frame(photo, size=(640, 480)):
-    """A photo letterboxed into a camera-sized frame."""
-    w, h = size
-    scale = min(w / photo.shape[1], h / photo.shape[0])
-    small = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    frame = np.zeros((h, w, 3), np.uint8)
-    y, x = (h - small.shape[0]) // 2, (w - small.shape[1]) // 2
-    frame[y : y + small.shape[0], x : x + small.shape[1]] = small
-    return frame
-
-
-# rviz2 display classes of the config -> the message type each subscribes to
-RVIZ_DISPLAY_TYPES = {"rviz_default_plugins/Image": "sensor_msgs/msg/Image"}
-
-
-def rviz_topics() -> dict[str, str]:
-    """Topic -> message type of every display in config/face_recognition.rviz."""
-    import yaml
-
-    config = yaml.safe_load((TEST_DIR.parent / "config" / "face_recognition.rviz").read_text())
-    displays = config["Visualization Manager"]["Displays"]
-    assert displays and all(d["Class"] in RVIZ_DISPLAY_TYPES for d in displays), [d["Class"] for d in displays]
-    return {d["Topic"]["Value"]: RVIZ_DISPLAY_TYPES[d["Class"]] for d in displays}
+    return folder_camera_source(samples, tmp_path / "camera")
 
 
 def assert_clean(output: str) -> None:
@@ -107,7 +75,7 @@ def test_bad_start_up_parameter_gives_one_line_and_exit_code_1(models_dir, tmp_p
     ],
 )
 def test_launch_enroll_recognise_and_stop_cleanly(ros, samples, folder_camera, tmp_path, launch_file, mode):
-    from support.ros_processes import RosProcess, run
+    from support.ros_processes import RosProcess, run, rviz_displays
     from vision_msgs.msg import Detection2DArray
 
     faces = ros.collect(Detection2DArray, "faces")
@@ -137,7 +105,7 @@ def test_launch_enroll_recognise_and_stop_cleanly(ros, samples, folder_camera, t
         )
         assert named[0].id  # tracked: a track id per face
         published = dict(ros.client.get_topic_names_and_types())
-        for topic, msg_type in rviz_topics().items():  # what the rviz2 config shows exists, with its type
+        for topic, msg_type in rviz_displays().items():  # what the rviz2 config shows exists, with its type
             assert published.get(topic) == [msg_type], (topic, published.get(topic))
     finally:
         code = launched.interrupt()
