@@ -14,7 +14,7 @@ echo "== installing pinned dependencies (torch CPU for model conversion; takes a
 $PIP install -c constraints.txt --config-settings editable_mode=compat \
   -e "./face_recognition_trt[opencv,export,compare,test]"
 # facenet-pytorch is only the reference for parity tests and `bench --compare`; its declared
-# dependencies (torch<2.3, torchvision) are not used: see face_recognition_trt/reference.py.
+# dependencies (torch<2.3, torchvision) are not used: see face_recognition_trt/benchmark_reference.py.
 $PIP install -c constraints.txt --no-deps facenet-pytorch
 echo "== fetching and converting models"
 "$VENV/bin/face-recognition-trt" models fetch

@@ -42,36 +42,51 @@ def _emit(obj, as_json: bool, text: str | None = None) -> None:
         print(text, flush=True)
 
 
-def _pipeline(args):
-    from .backends import BackendOptions
-    from .mtcnn import DetectorConfig
+def _values(args) -> dict:
+    """The command line as flat settings (settings.py): the same route into the engine as ROS parameters."""
+    return {name: value for name, value in vars(args).items() if value is not None}
+
+
+def _pipeline(args, calibration_chips=None):
     from .pipeline import FacePipeline, PipelineConfig
 
-    backend = BackendOptions(
-        kind=args.backend,
-        threads=args.threads,
-        precision=args.precision,
-        engine_cache=args.engine_cache,
-        calibration_dir=args.calibration_dir,
-    )
-    detector = DetectorConfig(min_face=args.min_face)
-    return FacePipeline(
-        PipelineConfig(models_dir=args.models_dir, embedder=args.embedder, backend=backend, detector=detector)
-    )
+    return FacePipeline(PipelineConfig.from_values(_values(args)), calibration_chips)
 
 
-def _recognizer(args):
-    from .quality import QualityConfig
+def _recognizer(args, track: bool = False):
+    """`track`: the frames are one stream (a video, a camera), so faces are tracked across them."""
     from .recognizer import Recognizer, RecognizerConfig, open_gallery
 
     pipeline = _pipeline(args)
-    gallery = open_gallery(args.gallery, pipeline)
-    config = RecognizerConfig(
-        threshold=getattr(args, "threshold", None),
-        thumbnails=getattr(args, "thumbnails", False),
-        quality=QualityConfig(min_face=getattr(args, "min_enroll_face", 60.0)),
-    )
-    return Recognizer(pipeline, gallery, config)
+    config = RecognizerConfig.from_values(_values(args), track=track, thumbnails=getattr(args, "thumbnails", False))
+    return Recognizer(pipeline, open_gallery(args.gallery, pipeline), config)
+
+
+def _setting(name: str):
+    """An argparse type that parses and validates one setting (a bad value is a usage error, exit 2)."""
+    from . import settings
+
+    setting = settings.ALL[name]
+
+    def parse(text: str):
+        try:
+            return setting.parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = type(setting.default).__name__
+    return parse
+
+
+def _count(text: str) -> int:
+    """A non-negative whole number (0: no limit)."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (no limit) or more, got {number}")
+    return number
 
 
 def _gallery_only(args):
@@ -96,7 +111,7 @@ def cmd_models_fetch(args) -> int:
 
 
 def cmd_models_list(args) -> int:
-    from .models.fetch import read_manifest
+    from .models.store import read_manifest
 
     models = read_manifest(args.models_dir)["models"]
     if args.json:
@@ -116,7 +131,14 @@ def cmd_models_build_engines(args) -> int:
     if resolve_backend_kind("tensorrt") != "tensorrt":  # raises with the reason when unavailable
         return 1
     start = time.perf_counter()
-    pipeline = _pipeline(argparse.Namespace(**{**vars(args), "backend": "tensorrt"}))
+    tensorrt = argparse.Namespace(**{**vars(args), "backend": "tensorrt"})
+    chips = None
+    if args.precision == "int8" and args.calibration_dir is not None:
+        from .calibration import embedder_calibration_chips
+
+        detector = _pipeline(argparse.Namespace(**{**vars(tensorrt), "precision": "fp16"})).detector
+        chips = embedder_calibration_chips(detector, args.calibration_dir, args.embedder)
+    pipeline = _pipeline(tensorrt, chips)
     _emit(
         {
             "engine_cache": str(args.engine_cache),
@@ -212,7 +234,7 @@ def cmd_bench(args) -> int:
         raise Err("no frames could be read from the inputs")
     compare = None
     if args.compare:
-        from .reference import FacenetPytorchMTCNN
+        from .benchmark_reference import FacenetPytorchMTCNN
 
         compare = FacenetPytorchMTCNN(min_face=args.min_face, threads=args.threads).detect
     pipeline = _pipeline(args)
@@ -271,6 +293,8 @@ def cmd_enroll(args) -> int:
 
 
 def cmd_identities(args) -> int:
+    from .gallery_transfer import export_gallery
+
     action = args.action
     if action == "import":
         return _identities_import(args)
@@ -292,17 +316,19 @@ def cmd_identities(args) -> int:
             gallery.rename(args.old, args.new)
             _emit({"renamed": args.old, "to": args.new}, args.json, f"renamed {args.old} -> {args.new}")
         elif action == "export":
-            count = gallery.export(Path(args.file))
+            count = export_gallery(gallery, Path(args.file))
             _emit({"exported": count, "file": args.file}, args.json, f"exported {count} identities to {args.file}")
     return 0
 
 
 def _identities_import(args) -> int:
     """A gallery export (JSON) or a folder of photos: DIR/name/*.jpg or DIR/name.jpg."""
+    from .gallery_transfer import import_gallery
+
     source = Path(args.source)
     if source.is_file():
         with _gallery_only(args) as gallery:
-            imported = gallery.import_file(source, merge=args.merge)
+            imported = import_gallery(gallery, source, merge=args.merge)
         _emit(
             [{"name": i.name, "samples": i.samples} for i in imported],
             args.json,
@@ -353,7 +379,6 @@ def cmd_recognize(args) -> int:
     from .draw import annotate
     from .image_io import VIDEO_SUFFIXES, iter_image_paths, read_image
 
-    rec = _recognizer(args)
     out = Path(args.output) if args.output else None
 
     def report(path: str, faces) -> None:
@@ -364,6 +389,7 @@ def cmd_recognize(args) -> int:
         )
 
     if args.camera is not None or (args.path and Path(args.path).suffix.lower() in VIDEO_SUFFIXES):
+        rec = _recognizer(args, track=not args.no_track)  # one stream: faces keep a track id
         source = FrameSource(CameraConfig(source=str(args.camera) if args.camera is not None else args.path))
         writer = None
         try:
@@ -385,6 +411,7 @@ def cmd_recognize(args) -> int:
         return 0
     if not args.path:
         raise SystemExit("face-recognition-trt: error: give PATH or --camera N")
+    rec = _recognizer(args)  # separate photos: nothing to track
     paths = list(iter_image_paths([args.path]))
     if out and len(paths) > 1:
         out.mkdir(parents=True, exist_ok=True)
@@ -461,13 +488,15 @@ def cmd_eval_lfw(args) -> int:
 
 
 def add_global_options(p: argparse.ArgumentParser, gallery: Path | None, embedder: bool = True) -> None:
+    from . import settings
+
     suppress = p.argument_default == argparse.SUPPRESS
 
     def default(value):
         return argparse.SUPPRESS if suppress else value
 
     p.add_argument("--models-dir", type=Path, default=default(default_models_dir()), help="where fetched models live")
-    p.add_argument("--backend", default=default("auto"), choices=["auto", "onnxruntime", "tensorrt"])
+    p.add_argument("--backend", default=default(settings.default("backend")), choices=settings.ALL["backend"].choices)
     if embedder:
         p.add_argument(
             "--embedder",
@@ -475,8 +504,15 @@ def add_global_options(p: argparse.ArgumentParser, gallery: Path | None, embedde
             help=f"built-in ({', '.join(EMBEDDERS)}) or an embedder spec YAML",
         )
     p.add_argument("--gallery", type=Path, default=default(gallery), help="gallery file (SQLite)")
-    p.add_argument("--threads", type=int, default=default(0), help="ONNX Runtime threads (0: one per core)")
-    p.add_argument("--precision", default=default("fp16"), choices=["fp16", "fp32", "int8"], help="TensorRT precision")
+    p.add_argument(
+        "--threads", type=_setting("threads"), default=default(0), help="ONNX Runtime threads (0: one per core)"
+    )
+    p.add_argument(
+        "--precision",
+        default=default(settings.default("precision")),
+        choices=settings.ALL["precision"].choices,
+        help="TensorRT precision",
+    )
     p.add_argument("--engine-cache", type=Path, default=default(None), help="TensorRT engine cache directory")
     p.add_argument(
         "--calibration-dir",
@@ -484,7 +520,9 @@ def add_global_options(p: argparse.ArgumentParser, gallery: Path | None, embedde
         default=default(None),
         help="TensorRT INT8: folder of face photos to calibrate the embedder with",
     )
-    p.add_argument("--min-face", type=float, default=default(20.0), help="smallest face searched for, pixels")
+    for name in ("min_face", "score_threshold", "max_faces"):
+        setting = settings.ALL[name]
+        p.add_argument(setting.flag, type=_setting(name), default=default(setting.default), help=setting.description)
     p.add_argument("-v", "--verbose", action="store_true", default=default(False))
 
 
@@ -547,7 +585,7 @@ def build_parser() -> argparse.ArgumentParser:
     en.add_argument("--add", action="store_true", help="add samples to an existing identity")
     en.add_argument("--largest", action="store_true", help="in a group photo, enroll the largest face")
     en.add_argument("--thumbnails", action="store_true", help="keep a 64x64 thumbnail of each sample")
-    en.add_argument("--min-enroll-face", type=float, default=60.0)
+    en.add_argument("--min-enroll-face", type=_setting("min_enroll_face"), help="smallest face to enroll, pixels")
 
     ident = sub.add_parser("identities", help="list, forget, rename, import, export identities")
     isub = ident.add_subparsers(dest="action", required=True)
@@ -570,14 +608,16 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--merge", action="store_true", help="add samples to identities that exist")
     imp.add_argument("--largest", action="store_true", help="photos: take the largest face of group photos")
     imp.add_argument("--thumbnails", action="store_true", help="photos: keep a 64x64 thumbnail of each sample")
-    imp.add_argument("--min-enroll-face", type=float, default=60.0)
+    imp.add_argument("--min-enroll-face", type=_setting("min_enroll_face"), help="smallest face to enroll, pixels")
 
     r = add("recognize", cmd_recognize, "name the faces in images, a folder, a video or a camera")
     r.add_argument("path", nargs="?")
     r.add_argument("--camera", type=int, help="camera device index")
     r.add_argument("--output", help="annotated image, folder or video to write")
-    r.add_argument("--threshold", type=float, help="similarity threshold (default: the embedder's calibrated one)")
-    r.add_argument("--max-frames", type=int, default=0, help="stop a video or camera after N frames")
+    r.add_argument("--threshold", type=_setting("threshold"), help="similarity threshold (default: the embedder's)")
+    r.add_argument("--margin", type=_setting("margin"), help="the best identity must beat the second by this much")
+    r.add_argument("--max-frames", type=_count, default=0, help="stop a video or camera after N frames")
+    r.add_argument("--no-track", action="store_true", help="video/camera: do not track faces across frames")
 
     lf = add("eval-lfw", cmd_eval_lfw, "LFW verification accuracy of the full pipeline")
     lf.add_argument("--pairs", required=True)

@@ -8,8 +8,8 @@ import numpy as np
 
 from .backends import BackendOptions, create_backend
 from .errors import ModelError
-from .models.fetch import verify_model
 from .models.registry import EMBEDDERS, EmbedderSpec
+from .models.store import verify_model
 
 
 class Embedder:
@@ -20,7 +20,7 @@ class Embedder:
         options: BackendOptions | None = None,
         calibration_chips: np.ndarray | None = None,
     ) -> None:
-        """calibration_chips: aligned BGR faces for a TensorRT INT8 build (see pipeline.calibration_chips)."""
+        """calibration_chips: aligned BGR faces for a TensorRT INT8 build (see calibration.py)."""
         options = options or BackendOptions()
         self.spec = spec
         onnx = Path(spec.onnx)

@@ -10,9 +10,7 @@ Where an identity is stored. Guarantees:
 
 from __future__ import annotations
 
-import base64
 import functools
-import json
 import os
 import sqlite3
 import threading
@@ -27,7 +25,6 @@ from .errors import GalleryError
 from .names import validate_name
 
 SCHEMA_VERSION = 1
-EXPORT_FORMAT = "face_recognition_trt-gallery"
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -203,14 +200,6 @@ class Gallery:
         return found[1]
 
     @_sqlite_errors
-    def count_samples(self, name: str) -> int:
-        with self._lock:
-            found = self._find(name)
-            if not found:
-                raise GalleryError(f"no identity named '{name}'")
-            return self.conn.execute("SELECT COUNT(*) FROM samples WHERE identity_id = ?", (found[0],)).fetchone()[0]
-
-    @_sqlite_errors
     def matrix(self) -> GalleryMatrix:
         """Embeddings of every sample grouped by identity; cached until the file changes."""
         with self._lock:
@@ -287,85 +276,33 @@ class Gallery:
                 raise GalleryError(f"'{display}' is already enrolled; forget it first or choose another name")
             self.conn.execute("UPDATE identities SET name = ?, name_key = ? WHERE id = ?", (display, key, found[0]))
 
-    # --- moving between robots -------------------------------------------------------------------
+    # --- moving between robots (the file format is gallery_transfer.py's) ---------------------------
 
     @_sqlite_errors
-    def export(self, path: Path) -> int:
-        """Write every identity to a JSON file (owner-only). Returns the number of identities."""
+    def identities_with_samples(self) -> list[tuple[str, list[Sample]]]:
+        """Every identity with all its samples, sorted by name (for an export)."""
+        out = []
         with self._lock:
-            identities = self._export_identities()
-        doc = {
-            "format": EXPORT_FORMAT,
-            "version": SCHEMA_VERSION,
-            "embedder": self.embedder,
-            "embedder_version": self.embedder_version,
-            "dim": self.dim,
-            "identities": identities,
-        }
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        fd = os.open(tmp, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(doc, f)
-        tmp.replace(path)
-        return len(identities)
-
-    def _export_identities(self) -> list[dict]:
-        identities = []
-        for ident, name in self.conn.execute("SELECT id, name FROM identities ORDER BY name_key").fetchall():
-            rows = self.conn.execute(
-                "SELECT embedding, quality, created, source, thumbnail FROM samples WHERE identity_id = ? ORDER BY id",
-                (ident,),
-            ).fetchall()
-            identities.append(
-                {
-                    "name": name,
-                    "samples": [
-                        {
-                            "embedding": base64.b64encode(e).decode(),
-                            "quality": q,
-                            "created": c,
-                            "source": s,
-                            "thumbnail": base64.b64encode(t).decode() if t else None,
-                        }
-                        for e, q, c, s, t in rows
-                    ],
-                }
-            )
-        return identities
+            for ident, name in self.conn.execute("SELECT id, name FROM identities ORDER BY name_key").fetchall():
+                rows = self.conn.execute(
+                    "SELECT embedding, quality, created, source, thumbnail FROM samples WHERE identity_id = ? "
+                    "ORDER BY id",
+                    (ident,),
+                ).fetchall()
+                out.append((name, [Sample(np.frombuffer(e, "<f4"), q, s, t, c) for e, q, c, s, t in rows]))
+        return out
 
     @_sqlite_errors
-    def import_file(self, path: Path, merge: bool = False) -> list[IdentityInfo]:
-        """Add the identities of an exported gallery; all or nothing. Existing names need `merge`."""
-        try:
-            doc = json.loads(Path(path).read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise GalleryError(f"{path}: not a readable gallery export ({exc})") from exc
-        if not isinstance(doc, dict) or doc.get("format") != EXPORT_FORMAT:
-            raise GalleryError(f"{path}: not a face_recognition_trt gallery export")
-        if int(doc.get("version", 0)) > SCHEMA_VERSION:
-            raise GalleryError(f"{path}: export version {doc.get('version')} is newer than this version understands")
-        if (doc.get("embedder"), doc.get("embedder_version")) != (self.embedder, self.embedder_version):
-            raise GalleryError(
-                f"{path} holds embeddings of {doc.get('embedder')} ({doc.get('embedder_version')}), "
-                f"this gallery uses {self.embedder} ({self.embedder_version})"
-            )
-        imported = []
-        with self._transaction():  # one transaction: a bad entry leaves the gallery as it was
-            for entry in doc.get("identities", []):
-                samples = [
-                    Sample(
-                        np.frombuffer(base64.b64decode(s["embedding"]), "<f4"),
-                        float(s["quality"]),
-                        s.get("source"),
-                        base64.b64decode(s["thumbnail"]) if s.get("thumbnail") else None,
-                        s.get("created"),
-                    )
-                    for s in entry["samples"]
-                ]
-                total = self._enroll_in_transaction(entry["name"], samples, merge, "import with --merge")
-                imported.append(IdentityInfo(validate_name(entry["name"])[0], total))
-        return imported
+    def enroll_many(
+        self, identities: list[tuple[str, list[Sample]]], add_to_existing: bool = False
+    ) -> list[IdentityInfo]:
+        """Enroll several identities in one transaction: all of them, or none (an import)."""
+        done = []
+        with self._transaction():
+            for name, samples in identities:
+                total = self._enroll_in_transaction(name, samples, add_to_existing, "import with --merge")
+                done.append(IdentityInfo(validate_name(name)[0], total))
+        return done
 
     def _enroll_in_transaction(self, name: str, samples: list[Sample], add: bool, hint: str) -> int:
         display, key = validate_name(name)

@@ -8,6 +8,7 @@ import numpy as np
 
 from .gallery import GalleryMatrix
 from .names import UNKNOWN
+from .settings import default
 
 # Cosine-similarity thresholds per embedder (docs/accuracy.md). dlib ResNet: LFW pairs_dev.txt gives
 # 0.916 for verification (`face-recognition-trt eval-lfw --pairs ../shared/data/lfw/pairs_dev.txt
@@ -15,7 +16,7 @@ from .names import UNKNOWN
 # (`tools/measure_matching.py`) needs 0.94 to keep strangers out. FaceNet: no checkpoint could be
 # obtained here, so its value is not calibrated; run eval-lfw with it and pass --threshold.
 DEFAULT_THRESHOLDS = {"dlib-resnet-v1": 0.94, "facenet-vggface2": 0.40}
-DEFAULT_MARGIN = 0.01  # the best identity must beat the second best by this much
+DEFAULT_MARGIN = default("margin")  # the best identity must beat the second best by this much
 
 
 @dataclass

@@ -13,17 +13,18 @@ from pathlib import Path
 
 import numpy as np
 
-from . import mtcnn_math as mm
+from . import mtcnn_math
 from .backends import Backend, BackendOptions, create_backend
-from .models.fetch import verify_model
 from .models.registry import MTCNN_FILES
+from .models.store import verify_model
+from .settings import SMALLEST_MIN_FACE, default
 
 
 @dataclass
 class DetectorConfig:
-    min_face: float = 20.0  # pixels: smaller faces are not searched for
-    factor: float = 0.709  # pyramid step
-    thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7)  # P-, R-, O-Net face probability
+    min_face: float = default("min_face")  # pixels: smaller faces are not searched for
+    factor: float = default("scale_factor")  # pyramid step
+    thresholds: tuple[float, float, float] = (0.6, 0.7, default("score_threshold"))  # P-, R-, O-Net probability
     nms: tuple[float, float, float, float] = (0.5, 0.7, 0.7, 0.7)  # per scale, P, R, O (min)
 
 
@@ -43,12 +44,8 @@ class Detections:
     def empty() -> Detections:
         return Detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros((0, 5, 2), np.float32))
 
-    def subset(self, index) -> Detections:
-        return Detections(self.boxes[index], self.scores[index], self.landmarks[index], self.timings)
 
-
-PNET_WINDOW = mm.PNET_CELL
-SMALLEST_MIN_FACE = 12.0  # P-Net's window: a smaller min_face would upsample the frame
+PNET_WINDOW = mtcnn_math.PNET_CELL
 
 
 def pnet_profile(max_h: int, max_w: int, config: DetectorConfig) -> dict:
@@ -59,8 +56,8 @@ def pnet_profile(max_h: int, max_w: int, config: DetectorConfig) -> dict:
     One engine over the range rather than one per pyramid level (the original TensorRT 7 project's
     way, before dynamic shapes): one build, one engine in memory.
     """
-    largest = mm.level_size(max_h, max_w, PNET_WINDOW / SMALLEST_MIN_FACE)
-    usual = mm.level_size(max_h, max_w, PNET_WINDOW / max(config.min_face, SMALLEST_MIN_FACE))
+    largest = mtcnn_math.level_size(max_h, max_w, PNET_WINDOW / SMALLEST_MIN_FACE)
+    usual = mtcnn_math.level_size(max_h, max_w, PNET_WINDOW / max(config.min_face, SMALLEST_MIN_FACE))
     return {"input": ((1, 3, 12, 12), (1, 3, *usual), (1, 3, *largest))}
 
 
@@ -90,34 +87,47 @@ class MtcnnDetector:
         }
         self.backend_name = self.nets["pnet"].name
 
+    def update(
+        self, min_face: float | None = None, scale_factor: float | None = None, score_threshold: float | None = None
+    ) -> None:
+        """Change the settings that may change while running (the rest needs a new detector)."""
+        if min_face is not None:
+            self.config.min_face = max(float(min_face), SMALLEST_MIN_FACE)
+        if scale_factor is not None:
+            self.config.factor = float(scale_factor)
+        if score_threshold is not None:
+            self.config.thresholds = (*self.config.thresholds[:2], float(score_threshold))
+
     def detect(self, bgr: np.ndarray) -> Detections:
         """Detect faces in a BGR uint8 frame (H x W x 3)."""
         height, width = bgr.shape[:2]
         cfg = self.config
         timings = {}
         t0 = time.perf_counter()
-        table = mm.integral_image(bgr)  # every resize below reads this one table
+        table = mtcnn_math.integral_image(bgr)  # every resize below reads this one table
 
         # Stage 1: P-Net over the image pyramid proposes boxes.
         candidates = []
-        for scale in mm.pyramid_scales(height, width, cfg.min_face, cfg.factor):
-            h, w = mm.level_size(height, width, scale)
-            level = mm.area_resize(table, h, w)[None]
-            out = self.nets["pnet"].run({"input": mm.normalise(level, bgr=True)})
-            boxes = mm.generate_boxes(out["reg"][0], out["prob"][0, 1], scale, cfg.thresholds[0])
-            candidates.append(boxes[mm.nms(boxes[:, :4], boxes[:, 4], cfg.nms[0])])
+        # Never below P-Net's window, whatever the config says: the pyramid's memory stays bounded.
+        min_face = max(cfg.min_face, SMALLEST_MIN_FACE)
+        for scale in mtcnn_math.pyramid_scales(height, width, min_face, cfg.factor):
+            h, w = mtcnn_math.level_size(height, width, scale)
+            level = mtcnn_math.area_resize(table, h, w)[None]
+            out = self.nets["pnet"].run({"input": mtcnn_math.normalise(level, bgr=True)})
+            boxes = mtcnn_math.generate_boxes(out["reg"][0], out["prob"][0, 1], scale, cfg.thresholds[0])
+            candidates.append(boxes[mtcnn_math.nms(boxes[:, :4], boxes[:, 4], cfg.nms[0])])
         boxes = np.concatenate(candidates) if candidates else np.zeros((0, 9), np.float32)
-        boxes = boxes[mm.nms(boxes[:, :4], boxes[:, 4], cfg.nms[1])]
-        boxes = mm.apply_regression(boxes[:, :5], boxes[:, 5:9], plus_one=False)
-        boxes = mm.square(boxes)
+        boxes = boxes[mtcnn_math.nms(boxes[:, :4], boxes[:, 4], cfg.nms[1])]
+        boxes = mtcnn_math.apply_regression(boxes[:, :5], boxes[:, 5:9], plus_one=False)
+        boxes = mtcnn_math.square(boxes)
         timings["pnet"] = time.perf_counter() - t0
 
         # Stage 2: R-Net rejects most proposals and refines the rest.
         t0 = time.perf_counter()
         if len(boxes):
             boxes, reg, _ = self._refine("rnet", table, boxes, 24, cfg.thresholds[1], width, height)
-            keep = mm.nms(boxes[:, :4], boxes[:, 4], cfg.nms[2])
-            boxes = mm.square(mm.apply_regression(boxes[keep], reg[keep]))
+            keep = mtcnn_math.nms(boxes[:, :4], boxes[:, 4], cfg.nms[2])
+            boxes = mtcnn_math.square(mtcnn_math.apply_regression(boxes[keep], reg[keep]))
         timings["rnet"] = time.perf_counter() - t0
 
         # Stage 3: O-Net gives final boxes, scores and landmarks.
@@ -129,8 +139,8 @@ class MtcnnDetector:
             w = boxes[:, 2:3] - boxes[:, 0:1] + 1
             h = boxes[:, 3:4] - boxes[:, 1:2] + 1
             points = np.stack([w * marks[:, :5] + boxes[:, 0:1] - 1, h * marks[:, 5:] + boxes[:, 1:2] - 1], axis=2)
-            boxes = mm.apply_regression(boxes, reg)
-            keep = mm.nms(boxes[:, :4], boxes[:, 4], cfg.nms[3], mode="min")
+            boxes = mtcnn_math.apply_regression(boxes, reg)
+            keep = mtcnn_math.nms(boxes[:, :4], boxes[:, 4], cfg.nms[3], mode="min")
             result = Detections(
                 boxes[keep, :4].astype(np.float32), boxes[keep, 4].astype(np.float32), points[keep].astype(np.float32)
             )
@@ -147,14 +157,14 @@ class MtcnnDetector:
         if len(boxes) == 0:
             return Detections.empty()
         height, width = bgr.shape[:2]
-        squared = mm.square(np.asarray(boxes, np.float32)[:, :4])
-        windows = mm.clip_to_image(squared, width, height)
+        squared = mtcnn_math.square(np.asarray(boxes, np.float32)[:, :4])
+        windows = mtcnn_math.clip_to_image(squared, width, height)
         valid = (windows[:, 2] > windows[:, 0]) & (windows[:, 3] > windows[:, 1])
         squared, windows = squared[valid], windows[valid]
         if not len(squared):
             return Detections.empty()
-        crops = mm.area_crops(mm.integral_image(bgr), windows, 48, 48)
-        marks = self.nets["onet"].run({"input": mm.normalise(crops, bgr=True)})["landmarks"]
+        crops = mtcnn_math.area_crops(mtcnn_math.integral_image(bgr), windows, 48, 48)
+        marks = self.nets["onet"].run({"input": mtcnn_math.normalise(crops, bgr=True)})["landmarks"]
         w = squared[:, 2:3] - squared[:, 0:1] + 1
         h = squared[:, 3:4] - squared[:, 1:2] + 1
         points = np.stack([w * marks[:, :5] + squared[:, 0:1] - 1, h * marks[:, 5:] + squared[:, 1:2] - 1], axis=2)
@@ -165,11 +175,11 @@ class MtcnnDetector:
         self, net: str, table: np.ndarray, boxes: np.ndarray, size: int, threshold: float, width: int, height: int
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Run R-Net or O-Net on all boxes in one batch; keep those above the threshold."""
-        windows = mm.clip_to_image(boxes, width, height)
+        windows = mtcnn_math.clip_to_image(boxes, width, height)
         valid = (windows[:, 2] > windows[:, 0]) & (windows[:, 3] > windows[:, 1])
         boxes, windows = boxes[valid], windows[valid]
-        crops = mm.area_crops(table, windows, size, size)
-        out = self.nets[net].run({"input": mm.normalise(crops, bgr=True)})
+        crops = mtcnn_math.area_crops(table, windows, size, size)
+        out = self.nets[net].run({"input": mtcnn_math.normalise(crops, bgr=True)})
         score = out["prob"][:, 1]
         keep = score > threshold
         refined = np.column_stack([boxes[keep, :4], score[keep]])

@@ -15,8 +15,9 @@ from .align import align_faces
 from .backends import BackendOptions
 from .embed import Embedder, load_embedder_spec
 from .errors import ImageError
-from .models.registry import DEFAULT_EMBEDDER, default_models_dir
+from .models.registry import default_models_dir
 from .mtcnn import Detections, DetectorConfig, MtcnnDetector
+from .settings import default, value
 
 
 @dataclass
@@ -42,11 +43,34 @@ class FrameResult:
 @dataclass
 class PipelineConfig:
     models_dir: Path = field(default_factory=default_models_dir)
-    embedder: str = DEFAULT_EMBEDDER  # built-in name or a spec YAML
+    embedder: str = default("embedder")  # built-in name or a spec YAML
     backend: BackendOptions = field(default_factory=BackendOptions)
     detector: DetectorConfig = field(default_factory=DetectorConfig)
-    max_faces: int = 8  # largest faces embedded per frame; the rest are reported without identity
-    max_frame: tuple[int, int] = (1080, 1920)  # (height, width) the TensorRT P-Net profile covers
+    max_faces: int = default("max_faces")  # largest faces embedded per frame; the rest get no identity
+    max_frame: tuple[int, int] = (default("max_frame_height"), default("max_frame_width"))  # P-Net profile
+
+    @classmethod
+    def from_values(cls, values: dict) -> PipelineConfig:
+        """From flat settings (CLI flags, ROS parameters; see settings.py). Empty paths: the defaults."""
+        models_dir, engine_cache = value(values, "models_dir"), value(values, "engine_cache")
+        return cls(
+            models_dir=Path(models_dir).expanduser() if models_dir else default_models_dir(),
+            embedder=value(values, "embedder"),
+            backend=BackendOptions(
+                kind=value(values, "backend"),
+                threads=value(values, "threads"),
+                precision=value(values, "precision"),
+                engine_cache=Path(engine_cache).expanduser() if engine_cache else None,
+                max_batch=value(values, "max_faces"),
+            ),
+            detector=DetectorConfig(
+                min_face=value(values, "min_face"),
+                factor=value(values, "scale_factor"),
+                thresholds=(0.6, 0.7, value(values, "score_threshold")),
+            ),
+            max_faces=value(values, "max_faces"),
+            max_frame=(value(values, "max_frame_height"), value(values, "max_frame_width")),
+        )
 
 
 def check_frame(frame: np.ndarray) -> None:
@@ -56,37 +80,19 @@ def check_frame(frame: np.ndarray) -> None:
         raise ImageError(f"frame of {frame.shape[1]}x{frame.shape[0]} pixels is too small")
 
 
-def calibration_chips(detector: MtcnnDetector, folder: Path, template, size: int, limit: int = 512) -> np.ndarray:
-    """Aligned faces (the largest of each photo) from a folder of photos: TensorRT INT8 calibration data."""
-    from .image_io import iter_image_paths, read_image
-
-    chips = []
-    for path in iter_image_paths([folder]):
-        try:
-            frame = read_image(path)
-        except ImageError:
-            continue
-        det = detector.detect(frame)
-        if len(det):
-            sizes = np.minimum(det.boxes[:, 2] - det.boxes[:, 0], det.boxes[:, 3] - det.boxes[:, 1])
-            chips.append(align_faces(frame, det.landmarks[[int(np.argmax(sizes))]], template, size)[0])
-        if len(chips) >= limit:
-            break
-    if not chips:
-        raise ImageError(f"no faces found for INT8 calibration in {folder}")
-    return np.stack(chips)
-
-
 class FacePipeline:
-    def __init__(self, config: PipelineConfig | None = None) -> None:
+    def __init__(self, config: PipelineConfig | None = None, calibration_chips: np.ndarray | None = None) -> None:
+        """`calibration_chips`: aligned faces for a TensorRT INT8 engine build (calibration.py makes them)."""
         self.config = config or PipelineConfig()
         cfg = self.config
         self.detector = MtcnnDetector(cfg.models_dir, cfg.backend, cfg.detector, cfg.max_frame)
-        spec = load_embedder_spec(cfg.embedder)
-        chips = None
-        if cfg.backend.precision == "int8" and cfg.backend.calibration_dir is not None:
-            chips = calibration_chips(self.detector, cfg.backend.calibration_dir, spec.template, spec.input_size)
-        self.embedder = Embedder(spec, cfg.models_dir, cfg.backend, chips)
+        self.embedder = Embedder(load_embedder_spec(cfg.embedder), cfg.models_dir, cfg.backend, calibration_chips)
+
+    def update(
+        self, min_face: float | None = None, scale_factor: float | None = None, score_threshold: float | None = None
+    ) -> None:
+        """The detector settings that may change while running."""
+        self.detector.update(min_face, scale_factor, score_threshold)
 
     @property
     def backend_name(self) -> str:

@@ -13,11 +13,12 @@ import numpy as np
 
 from .errors import EnrollmentError
 from .pipeline import Face
+from .settings import default
 
 
 @dataclass
 class QualityConfig:
-    min_face: float = 60.0  # pixels, shorter box side
+    min_enroll_face: float = default("min_enroll_face")  # pixels, shorter box side
     min_sharpness: float = 25.0  # variance of the Laplacian of the aligned grey chip (see sharpness())
     comparable_size: float = 0.6  # another face at least this fraction of the largest makes a photo ambiguous
     comparable_score: float = 0.95  # ... when it is also detected at least this confidently
@@ -58,9 +59,9 @@ def choose_face(faces: list[Face], take_largest: bool, config: QualityConfig) ->
 
 def check_quality(face: Face, chip_bgr: np.ndarray, config: QualityConfig) -> float:
     """Quality score in [0, 1] for an acceptable face, or EnrollmentError with the reason."""
-    if face.size < config.min_face:
+    if face.size < config.min_enroll_face:
         raise EnrollmentError(
-            f"face is {face.size:.0f} px, smaller than the minimum {config.min_face:.0f} px; "
+            f"face is {face.size:.0f} px, smaller than the minimum {config.min_enroll_face:.0f} px; "
             "use a closer or larger photo"
         )
     sharp = sharpness(chip_bgr)
@@ -68,5 +69,5 @@ def check_quality(face: Face, chip_bgr: np.ndarray, config: QualityConfig) -> fl
         raise EnrollmentError(f"face is too blurred (sharpness {sharp:.0f} < {config.min_sharpness:.0f})")
     # Detection confidence, size and sharpness each saturate at a comfortable level.
     return float(
-        face.score * min(1.0, face.size / (2 * config.min_face)) * min(1.0, sharp / (4 * config.min_sharpness))
+        face.score * min(1.0, face.size / (2 * config.min_enroll_face)) * min(1.0, sharp / (4 * config.min_sharpness))
     )

@@ -12,12 +12,14 @@ import cv2
 import numpy as np
 
 from .errors import EnrollmentError
-from .gallery import Gallery, Sample
-from .match import DEFAULT_MARGIN, DEFAULT_THRESHOLDS, Matcher
+from .gallery import Gallery, Sample, default_gallery_path
+from .match import DEFAULT_THRESHOLDS, Matcher
 from .mtcnn import Detections
 from .names import UNKNOWN, validate_name
 from .pipeline import FacePipeline, FrameResult
 from .quality import QualityConfig, check_quality, choose_face
+from .settings import default, value
+from .tracking import FaceTracker
 
 
 @dataclass
@@ -27,23 +29,45 @@ class RecognizedFace:
     landmarks: np.ndarray
     identity: str  # display name or "unknown"
     similarity: float
-    track_id: int | None = None  # set by tracking.FaceTracker (the ROS nodes)
+    track_id: int | None = None  # set when tracking (a video, a camera, the ROS nodes)
 
     def to_json(self) -> dict:
-        return {
+        out = {
             "box": [round(float(v), 1) for v in self.box],
             "score": round(self.score, 4),
             "identity": self.identity,
             "similarity": round(self.similarity, 4),
         }
+        if self.track_id is not None:
+            out["track_id"] = self.track_id
+        return out
 
 
 @dataclass
 class RecognizerConfig:
-    threshold: float | None = None  # None: the embedder's calibrated default
-    margin: float = DEFAULT_MARGIN
+    threshold: float | None = None  # None (or a negative value): the embedder's calibrated default
+    margin: float = default("margin")
     quality: QualityConfig = field(default_factory=QualityConfig)
     thumbnails: bool = False  # keep a 64x64 JPEG of each enrolled face (biometric data: opt-in)
+    track: bool = False  # frames of one stream: track faces (ids, identities voted over frames)
+
+    @classmethod
+    def from_values(cls, values: dict, track: bool | None = None, thumbnails: bool = False) -> RecognizerConfig:
+        """From flat settings (CLI flags, ROS parameters; see settings.py)."""
+        threshold = value(values, "threshold")
+        return cls(
+            threshold=threshold if threshold is not None and threshold >= 0 else None,
+            margin=value(values, "margin"),
+            quality=QualityConfig(min_enroll_face=value(values, "min_enroll_face")),
+            thumbnails=thumbnails,
+            track=value(values, "track_faces") if track is None else track,
+        )
+
+
+def gallery_path(values: dict) -> Path:
+    """The gallery setting as a path; empty: the user's data dir."""
+    path = value(values, "gallery")
+    return Path(path).expanduser() if path else default_gallery_path()
 
 
 def open_gallery(path: Path, pipeline: FacePipeline) -> Gallery:
@@ -56,9 +80,33 @@ class Recognizer:
         self.pipeline = pipeline
         self.gallery = gallery
         self.config = config or RecognizerConfig()
-        name = pipeline.embedder.spec.name
-        threshold = self.config.threshold if self.config.threshold is not None else DEFAULT_THRESHOLDS.get(name, 0.5)
-        self.matcher = Matcher(threshold, self.config.margin)
+        self.matcher = Matcher(self._threshold(self.config.threshold), self.config.margin)
+        self.tracker = FaceTracker() if self.config.track else None
+
+    def _threshold(self, threshold: float | None) -> float:
+        if threshold is None or threshold < 0:  # the embedder's calibrated default (docs/accuracy.md)
+            return DEFAULT_THRESHOLDS.get(self.pipeline.embedder.spec.name, 0.5)
+        return threshold
+
+    def update(
+        self,
+        min_face: float | None = None,
+        scale_factor: float | None = None,
+        score_threshold: float | None = None,
+        threshold: float | None = None,
+        margin: float | None = None,
+        min_enroll_face: float | None = None,
+    ) -> None:
+        """Change the settings that may change while running (`settings.runtime_values`); None keeps
+        a value, except `threshold`, where a negative value returns to the embedder's default."""
+        self.pipeline.update(min_face, scale_factor, score_threshold)
+        if threshold is not None:
+            self.config.threshold = threshold if threshold >= 0 else None
+            self.matcher.threshold = self._threshold(self.config.threshold)
+        if margin is not None:
+            self.config.margin = self.matcher.margin = margin
+        if min_enroll_face is not None:
+            self.config.quality.min_enroll_face = min_enroll_face
 
     # --- recognition -----------------------------------------------------------------------------
 
@@ -75,6 +123,8 @@ class Recognizer:
                     face.box, face.score, face.landmarks, m.identity if m else UNKNOWN, m.similarity if m else 0.0
                 )
             )
+        if self.tracker is not None:
+            self.tracker.update(out)  # track ids, and identities voted over recent frames
         return out
 
     def recognize(self, frame: np.ndarray) -> tuple[list[RecognizedFace], dict[str, float]]:

@@ -107,3 +107,13 @@ def read(samples):
         return read_image(samples / relative)
 
     return _read
+
+
+@pytest.fixture
+def ros(ros2, models_dir):
+    """A real rclpy context with a client node, for nodes started in this process (RosHarness)."""
+    from support.ros_harness import RosHarness
+
+    harness = RosHarness()
+    yield harness
+    harness.close()

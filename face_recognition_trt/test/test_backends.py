@@ -5,38 +5,38 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
-from face_recognition_trt.backends import base
+from face_recognition_trt.backends import BackendOptions, selection
 from face_recognition_trt.errors import BackendError
 
 
 def test_auto_picks_tensorrt_only_when_usable(monkeypatch):
-    monkeypatch.setattr(base, "tensorrt_available", lambda: False)
-    assert base.resolve_backend_kind("auto") == "onnxruntime"
-    monkeypatch.setattr(base, "tensorrt_available", lambda: True)
-    assert base.resolve_backend_kind("auto") == "tensorrt"
-    assert base.resolve_backend_kind("onnxruntime") == "onnxruntime"
+    monkeypatch.setattr(selection, "tensorrt_available", lambda: False)
+    assert selection.resolve_backend_kind("auto") == "onnxruntime"
+    monkeypatch.setattr(selection, "tensorrt_available", lambda: True)
+    assert selection.resolve_backend_kind("auto") == "tensorrt"
+    assert selection.resolve_backend_kind("onnxruntime") == "onnxruntime"
 
 
 def test_explicit_tensorrt_without_it_says_what_to_do(monkeypatch):
-    monkeypatch.setattr(base, "tensorrt_available", lambda: False)
+    monkeypatch.setattr(selection, "tensorrt_available", lambda: False)
     with pytest.raises(BackendError, match="TensorRT or a CUDA GPU is not available.*--backend onnxruntime"):
-        base.resolve_backend_kind("tensorrt")
+        selection.resolve_backend_kind("tensorrt")
     with pytest.raises(BackendError, match="unknown backend 'cuda'"):
-        base.resolve_backend_kind("cuda")
+        selection.resolve_backend_kind("cuda")
 
 
 @pytest.mark.skipif(importlib.util.find_spec("tensorrt") is not None, reason="TensorRT is installed here")
 def test_without_tensorrt_the_backend_module_does_not_import_and_auto_is_onnxruntime():
     with pytest.raises(ImportError):
         importlib.import_module("face_recognition_trt.backends.tensorrt_backend")
-    assert base.tensorrt_available() is False
-    assert base.resolve_backend_kind("auto") == "onnxruntime"
+    assert selection.tensorrt_available() is False
+    assert selection.resolve_backend_kind("auto") == "onnxruntime"
 
 
 def test_cli_tensorrt_request_fails_with_one_line(capsys, samples, models_dir, monkeypatch):
     from face_recognition_trt.cli import main
 
-    monkeypatch.setattr(base, "tensorrt_available", lambda: False)
+    monkeypatch.setattr(selection, "tensorrt_available", lambda: False)
     assert main(["--backend", "tensorrt", "detect", str(samples / "portraits/joe_biden_1.jpg")]) == 1
     err = capsys.readouterr().err
     assert "backend 'tensorrt' requested" in err and err.count("\n") == 1
@@ -49,10 +49,10 @@ def test_int8_keeps_mtcnn_in_fp16_and_profiles_cover_the_frame(models_dir, monke
 
     def record(path, options, profile=None, calibration=None):
         seen[path.name] = (options.precision, profile)
-        return base.create_backend(path, base.BackendOptions(kind="onnxruntime"))
+        return selection.create_backend(path, BackendOptions(kind="onnxruntime"))
 
     monkeypatch.setattr(mtcnn, "create_backend", record)
-    mtcnn.MtcnnDetector(models_dir, base.BackendOptions(kind="tensorrt", precision="int8"), max_frame=(480, 640))
+    mtcnn.MtcnnDetector(models_dir, BackendOptions(kind="tensorrt", precision="int8"), max_frame=(480, 640))
     assert {precision for precision, _ in seen.values()} == {"fp16"}
     lo, opt, hi = seen["mtcnn_pnet.onnx"][1]["input"]
     assert opt == (1, 3, 289, 385)  # the first pyramid level of a 640x480 frame at min_face 20
@@ -61,8 +61,8 @@ def test_int8_keeps_mtcnn_in_fp16_and_profiles_cover_the_frame(models_dir, monke
 
 
 def test_int8_calibration_chips_come_from_a_folder_of_photos(pipeline, samples, tmp_path):
+    from face_recognition_trt.calibration import calibration_chips
     from face_recognition_trt.errors import ImageError
-    from face_recognition_trt.pipeline import calibration_chips
 
     spec = pipeline.embedder.spec
     chips = calibration_chips(pipeline.detector, samples / "portraits", spec.template, spec.input_size, limit=5)

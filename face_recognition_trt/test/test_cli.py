@@ -177,6 +177,30 @@ def test_recognize_video(capsys, samples, tmp_path, models_dir):
     assert code == 0
     lines = [json.loads(line) for line in out.splitlines()]
     assert len(lines) == 4 and all(len(doc["faces"]) == 1 for doc in lines)
+    # one stream: the face is tracked, and keeps its id from frame to frame
+    assert {doc["faces"][0]["track_id"] for doc in lines} == {1}
+    code, out, _ = run(capsys, "--gallery", tmp_path / "g.db", "recognize", "--json", "--no-track", video)
+    assert code == 0 and all("track_id" not in json.loads(line)["faces"][0] for line in out.splitlines())
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--min-face", "0", "detect", "x.jpg"], "min_face must be >= 12"),
+        (["--min-face", "-10", "detect", "x.jpg"], "min_face must be >= 12"),
+        (["--min-face", "nan", "detect", "x.jpg"], "finite"),
+        (["--threads", "-3", "detect", "x.jpg"], "threads must be >= 0"),
+        (["--max-faces", "0", "detect", "x.jpg"], "max_faces must be >= 1"),
+        (["recognize", "--threshold", "nan", "x.jpg"], "finite"),
+        (["recognize", "--threshold", "-5", "x.jpg"], "threshold must be >= -1"),
+        (["recognize", "--max-frames", "-1", "x.avi"], "0 (no limit) or more"),
+        (["enroll", "--min-enroll-face", "nan", "A", "x.jpg"], "finite"),
+    ],
+)
+def test_bad_option_values_are_usage_errors(args, message):
+    """Every value is checked against its setting before any work: exit 2 and the reason."""
+    proc = subprocess.run([sys.executable, "-m", "face_recognition_trt.cli", *args], capture_output=True, text=True)
+    assert proc.returncode == 2 and message in proc.stderr, proc.stderr
 
 
 def test_embed_json(capsys, samples, models_dir):

@@ -39,7 +39,7 @@ def reference():
     import importlib.util
 
     from conftest import missing
-    from face_recognition_trt.reference import FacenetPytorchMTCNN
+    from face_recognition_trt.benchmark_reference import FacenetPytorchMTCNN
 
     for module in ("torch", "facenet_pytorch"):
         if importlib.util.find_spec(module) is None:

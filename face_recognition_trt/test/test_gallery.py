@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from face_recognition_trt.errors import GalleryError
 from face_recognition_trt.gallery import Gallery, Sample
+from face_recognition_trt.gallery_transfer import export_gallery, import_gallery
 from face_recognition_trt.names import validate_name
 
 DIM = 128
@@ -58,7 +59,7 @@ def test_new_files_are_owner_only(tmp_path):
         for extra in (path.with_name("g.db-wal"), path.with_name("g.db-shm")):
             if extra.exists():
                 assert stat.S_IMODE(os.stat(extra).st_mode) & 0o077 == 0
-        g.export(tmp_path / "export.json")
+        export_gallery(g, tmp_path / "export.json")
     assert stat.S_IMODE(os.stat(tmp_path / "export.json").st_mode) == 0o600
 
 
@@ -167,10 +168,10 @@ def test_export_import_round_trip(tmp_path):
     with open_gallery(tmp_path / "a.db") as a:
         a.enroll("Alice", [Sample(unit(1), 0.9, "a1.jpg", b"\xff\xd8thumb"), Sample(unit(2), 0.5)])
         a.enroll("Bob", [Sample(unit(3), 0.8)])
-        assert a.export(tmp_path / "robot.json") == 2
+        assert export_gallery(a, tmp_path / "robot.json") == 2
     with open_gallery(tmp_path / "b.db") as b:
         b.enroll("Carol", [Sample(unit(4), 0.9)])
-        imported = b.import_file(tmp_path / "robot.json")
+        imported = import_gallery(b, tmp_path / "robot.json")
         assert [(i.name, i.samples) for i in imported] == [("Alice", 2), ("Bob", 1)]
         assert [(i.name, i.samples) for i in b.list()] == [("Alice", 2), ("Bob", 1), ("Carol", 1)]
         m = b.matrix()  # rows grouped by identity in enrollment order: Carol, Alice, Bob
@@ -178,20 +179,20 @@ def test_export_import_round_trip(tmp_path):
         np.testing.assert_array_equal(m.embeddings, np.stack([unit(4), unit(1), unit(2), unit(3)]))
         # importing again clashes: all or nothing
         with pytest.raises(GalleryError, match="--merge"):
-            b.import_file(tmp_path / "robot.json")
+            import_gallery(b, tmp_path / "robot.json")
         assert [i.samples for i in b.list()] == [2, 1, 1]
-        b.import_file(tmp_path / "robot.json", merge=True)
+        import_gallery(b, tmp_path / "robot.json", merge=True)
         assert [i.samples for i in b.list()] == [4, 2, 1]
     with open_gallery(tmp_path / "c.db", embedder="facenet-vggface2") as c:
         with pytest.raises(GalleryError, match="holds embeddings of dlib-resnet-v1"):
-            c.import_file(tmp_path / "robot.json")
+            import_gallery(c, tmp_path / "robot.json")
 
 
 def test_import_of_a_non_export_is_refused(tmp_path):
     (tmp_path / "x.json").write_text('{"hello": 1}')
     with open_gallery(tmp_path / "g.db") as g:
         with pytest.raises(GalleryError, match="not a face_recognition_trt gallery export"):
-            g.import_file(tmp_path / "x.json")
+            import_gallery(g, tmp_path / "x.json")
 
 
 WRITER = textwrap.dedent(

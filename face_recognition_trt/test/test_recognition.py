@@ -142,3 +142,21 @@ def test_user_embedder_spec_plugs_in_without_code(models_dir, tmp_path, read):
         load_embedder_spec(str(spec_file))
     with pytest.raises(ModelError, match="unknown embedder"):
         load_embedder_spec("no-such-embedder")
+
+
+def test_threshold_returns_to_the_embedders_default(pipeline, tmp_path):
+    """A run-time threshold of -1 means "the embedder's calibrated default", also after another value."""
+    from face_recognition_trt.match import DEFAULT_THRESHOLDS
+    from face_recognition_trt.recognizer import RecognizerConfig
+    from face_recognition_trt.settings import runtime_values
+
+    calibrated = DEFAULT_THRESHOLDS[pipeline.embedder.spec.name]
+    with open_gallery(tmp_path / "gallery.db", pipeline) as gallery:
+        rec = Recognizer(pipeline, gallery, RecognizerConfig.from_values({"threshold": 0.9}))
+        assert rec.matcher.threshold == 0.9
+        rec.update(**runtime_values({"threshold": -1.0, "margin": 0.05, "min_face": 30.0}))
+        assert rec.matcher.threshold == calibrated and rec.matcher.margin == 0.05
+        assert pipeline.detector.config.min_face == 30.0
+        rec.update(threshold=0.8)
+        assert rec.matcher.threshold == 0.8
+        rec.update(min_face=20.0)  # the session-wide pipeline goes back to its setting

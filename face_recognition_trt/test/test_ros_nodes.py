@@ -17,15 +17,6 @@ pytestmark = pytest.mark.usefixtures("ros2")
 
 
 @pytest.fixture
-def ros(ros2, models_dir):
-    from support.ros_harness import RosHarness
-
-    harness = RosHarness()
-    yield harness
-    harness.close()
-
-
-@pytest.fixture
 def gallery(tmp_path) -> str:
     return str(tmp_path / "gallery.db")
 
@@ -98,6 +89,7 @@ def test_parameters_are_declared_with_descriptions_and_ranges(ros, gallery):
 
 
 def test_runtime_parameter_changes_are_validated(ros, gallery, read):
+    from face_recognition_trt.match import DEFAULT_THRESHOLDS
     from rcl_interfaces.srv import SetParameters
     from rclpy.parameter import Parameter
     from sensor_msgs.msg import Image
@@ -110,6 +102,11 @@ def test_runtime_parameter_changes_are_validated(ros, gallery, read):
         return ros.call(SetParameters, "/face_recognition/set_parameters", request).results[0]
 
     assert set_one("threshold", 0.5).successful and node.values["threshold"] == 0.5
+    assert node.recognizer.matcher.threshold == 0.5  # in force at once
+    # -1 goes back to the embedder's calibrated default (it used to leave the last value in force)
+    assert set_one("threshold", -1.0).successful
+    assert node.recognizer.matcher.threshold == DEFAULT_THRESHOLDS["dlib-resnet-v1"]
+    assert set_one("threshold", 0.5).successful
     too_big = set_one("threshold", 2.0)
     assert not too_big.successful and "threshold" in too_big.reason
     wrong_type = set_one("min_face", "big")

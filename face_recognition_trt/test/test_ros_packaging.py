@@ -35,12 +35,35 @@ def test_config_files_set_only_declared_valid_parameters(yaml_file):
         "face_recognizer": parameters.RECOGNIZER_NODE,
         "face_recognition": parameters.FACE_RECOGNITION_NODE,
     }
-    assert set(config) == set(declared)
-    for node_name, section in config.items():
-        params = {p.name: p for p in declared[node_name]}
-        for name, value in section["ros__parameters"].items():
-            assert name in params, f"{yaml_file}: {node_name}.{name} is not a parameter of that node"
-            assert params[name].validate(value) is None, f"{yaml_file}: {node_name}.{name}={value!r}"
+    declared["/**"] = tuple({p.name: p for group in declared.values() for p in group}.values())
+    assert set(config) <= set(declared)
+    for section, body in config.items():
+        params = {p.name: p for p in declared[section]}
+        for name, value in body["ros__parameters"].items():
+            assert name in params, f"{yaml_file}: {section}.{name} is not a parameter of that node"
+            assert params[name].validate(value) is None, f"{yaml_file}: {section}.{name}={value!r}"
+            assert value != params[name].default, f"{yaml_file}: {section}.{name} repeats the default"
+
+
+def test_each_setting_has_one_default():
+    """The CLI and the nodes share settings.py; no configuration class keeps a default of its own."""
+    from face_recognition_trt.mtcnn import DetectorConfig
+    from face_recognition_trt.pipeline import PipelineConfig
+    from face_recognition_trt.quality import QualityConfig
+    from face_recognition_trt.recognizer import RecognizerConfig
+
+    from face_recognition_trt import settings
+
+    assert DetectorConfig().min_face == settings.default("min_face")
+    assert DetectorConfig().factor == settings.default("scale_factor")
+    assert DetectorConfig().thresholds[2] == settings.default("score_threshold")
+    assert PipelineConfig().max_faces == settings.default("max_faces")
+    assert QualityConfig().min_enroll_face == settings.default("min_enroll_face")
+    assert RecognizerConfig().margin == settings.default("margin")
+    from_empty = PipelineConfig.from_values({})
+    assert (from_empty.detector.min_face, from_empty.max_frame) == (20.0, (1080, 1920))
+    text = "\n".join(p.read_text() for p in (PACKAGE_DIR / "face_recognition_trt").rglob("*.py"))
+    assert "min_face: float = 20" not in text and "min_face=20" not in text
 
 
 def test_every_node_is_an_entry_point_with_main():

@@ -15,15 +15,6 @@ TEST_DIR = Path(__file__).resolve().parent
 
 
 @pytest.fixture
-def ros(ros2, models_dir):
-    from support.ros_harness import RosHarness
-
-    harness = RosHarness()
-    yield harness
-    harness.close()
-
-
-@pytest.fixture
 def folder_camera(samples, tmp_path) -> Path:
     from support.ros_processes import folder_camera_source
 
@@ -75,22 +66,11 @@ def test_bad_start_up_parameter_gives_one_line_and_exit_code_1(models_dir, tmp_p
     ],
 )
 def test_launch_enroll_recognise_and_stop_cleanly(ros, samples, folder_camera, tmp_path, launch_file, mode):
-    from support.ros_processes import RosProcess, run, rviz_displays
+    from support.ros_processes import launch, run, rviz_displays
     from vision_msgs.msg import Detection2DArray
 
     faces = ros.collect(Detection2DArray, "faces")
-    launched = RosProcess(
-        [
-            "ros2",
-            "launch",
-            "face_recognition_trt",
-            launch_file,
-            f"camera_source:={folder_camera}",
-            "loop:=true",
-            f"mode:={mode}",
-            f"gallery:={tmp_path / 'gallery.db'}",
-        ]
-    )
+    launched = launch(launch_file, folder_camera, tmp_path / "gallery.db", f"mode:={mode}")
     try:
         try:
             faces.wait_for(lambda m: m, timeout=60)  # frames flow through to /faces

@@ -55,15 +55,6 @@ def screen(ros2, tmp_path_factory):
     xvfb.wait(10)
 
 
-@pytest.fixture
-def ros(ros2, models_dir):
-    from support.ros_harness import RosHarness
-
-    harness = RosHarness()
-    yield harness
-    harness.close()
-
-
 def known_face_pixels(screenshot: np.ndarray) -> int:
     """Pixels in the colour of a named face's box and label (rviz2 scales the image without blending)."""
     from face_recognition_trt.draw import KNOWN_COLOUR
@@ -76,8 +67,8 @@ def test_rviz_shows_the_named_faces(ros, screen, samples, tmp_path, launch_file)
     from face_recognition_trt.image_io import read_image
     from face_recognition_trt.ros.image_conversion import bgr_to_image
     from support.ros_processes import (
-        RosProcess,
         folder_camera_source,
+        launch,
         qos_compatible,
         rviz_displays,
         topic_endpoints,
@@ -88,19 +79,7 @@ def test_rviz_shows_the_named_faces(ros, screen, samples, tmp_path, launch_file)
 
     camera = folder_camera_source(samples, tmp_path / "camera")
     faces = ros.collect(Detection2DArray, "faces")
-    launched = RosProcess(
-        [
-            "ros2",
-            "launch",
-            "face_recognition_trt",
-            launch_file,
-            "rviz:=true",
-            f"camera_source:={camera}",
-            "loop:=true",
-            f"gallery:={tmp_path / 'gallery.db'}",
-        ],
-        env=screen,
-    )
+    launched = launch(launch_file, camera, tmp_path / "gallery.db", "rviz:=true", env=screen)
     shot = tmp_path / "rviz.png"
     try:
         request = Enroll.Request(name="Joe Biden")

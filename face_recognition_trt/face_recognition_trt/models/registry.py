@@ -11,6 +11,8 @@ from pathlib import Path
 
 import platformdirs
 
+from ..settings import default
+
 # --- Where weights come from -------------------------------------------------------------------
 
 
@@ -134,7 +136,8 @@ FACENET = EmbedderSpec(
 )
 
 EMBEDDERS = {spec.name: spec for spec in (DLIB_RESNET, FACENET)}
-DEFAULT_EMBEDDER = DLIB_RESNET.name
+DEFAULT_EMBEDDER = default("embedder")  # settings.py: one default for the CLI and the nodes
+assert DEFAULT_EMBEDDER in EMBEDDERS
 
 # ONNX file names of the detector's three networks.
 MTCNN_FILES = {"pnet": "mtcnn_pnet.onnx", "rnet": "mtcnn_rnet.onnx", "onet": "mtcnn_onet.onnx"}

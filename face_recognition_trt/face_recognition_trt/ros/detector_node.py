@@ -10,6 +10,8 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image
 
 from ..mtcnn import MtcnnDetector
+from ..pipeline import PipelineConfig
+from ..settings import DETECTION, runtime_values
 from . import parameters
 from .detection_output import DetectionOutput
 from .diagnostics import StageStats
@@ -17,7 +19,9 @@ from .diagnostics_publisher import DiagnosticsPublisher
 from .frame_worker import NewestImageWorker
 from .image_conversion import image_to_bgr
 from .node_main import run_node
-from .node_parameters import apply_detector_values, declare_parameters, pipeline_config
+from .node_parameters import declare_parameters
+
+DETECTOR_RUNTIME = {s.name for s in DETECTION}
 
 
 class DetectorNode(Node):
@@ -25,8 +29,8 @@ class DetectorNode(Node):
 
     def __init__(self, **node_options) -> None:
         super().__init__(self.DEFAULT_NAME, **node_options)
-        self.values = declare_parameters(self, parameters.DETECTOR_NODE)
-        config = pipeline_config(self.values)
+        self.values = declare_parameters(self, parameters.DETECTOR_NODE, self.apply_changes)
+        config = PipelineConfig.from_values(self.values)
         self.detector = MtcnnDetector(config.models_dir, config.backend, config.detector, config.max_frame)
         self.output = DetectionOutput(self)
         self.stats = StageStats(self.values["max_latency_ms"])
@@ -36,8 +40,12 @@ class DetectorNode(Node):
         )
         self.get_logger().info(f"face detector ready ({self.detector.backend_name})")
 
+    def apply_changes(self, changed: dict) -> None:
+        """Parameters set while running (ros2 param set), already validated."""
+        self.detector.update(**{k: v for k, v in runtime_values(changed).items() if k in DETECTOR_RUNTIME})
+        self.stats.max_latency_ms = self.values["max_latency_ms"]
+
     def detect(self, msg: Image) -> dict[str, float]:
-        apply_detector_values(self.detector.config, self.stats, self.values)
         detections = self.detector.detect(image_to_bgr(msg))
         self.output.publish(msg.header, detections)
         return detections.timings

@@ -11,16 +11,17 @@ from __future__ import annotations
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 
+from ..settings import runtime_values
 from . import parameters
 from .detection_output import DetectionOutput
 from .diagnostics import StageStats
 from .diagnostics_publisher import DiagnosticsPublisher
-from .face_output import FaceOutput, apply_thresholds, build_recognizer
+from .face_output import FaceOutput, build_recognizer
 from .frame_worker import NewestImageWorker
 from .identity_services import IdentityServices
 from .image_conversion import image_to_bgr
 from .node_main import run_node
-from .node_parameters import apply_detector_values, declare_parameters
+from .node_parameters import declare_parameters
 
 
 class FaceRecognitionNode(Node):
@@ -28,7 +29,7 @@ class FaceRecognitionNode(Node):
 
     def __init__(self, **node_options) -> None:
         super().__init__(self.DEFAULT_NAME, **node_options)
-        self.values = declare_parameters(self, parameters.FACE_RECOGNITION_NODE)
+        self.values = declare_parameters(self, parameters.FACE_RECOGNITION_NODE, self.apply_changes)
         self.recognizer = build_recognizer(self.values)
         self.output = FaceOutput(self, self.values)
         self.detection_output = DetectionOutput(self)
@@ -45,11 +46,14 @@ class FaceRecognitionNode(Node):
             f"{len(self.recognizer.gallery.list())} identities)"
         )
 
+    def apply_changes(self, changed: dict) -> None:
+        """Parameters set while running (ros2 param set), already validated."""
+        self.recognizer.update(**runtime_values(changed))
+        self.stats.max_latency_ms = self.values["max_latency_ms"]
+
     def recognize(self, msg: Image) -> dict[str, float]:
         frame = image_to_bgr(msg)
         pipeline = self.recognizer.pipeline
-        apply_detector_values(pipeline.detector.config, self.stats, self.values)
-        apply_thresholds(self.recognizer, self.values)
         detections = pipeline.detect(frame)
         result = pipeline.embed_detections(frame, detections)
         faces = self.recognizer.label(result)

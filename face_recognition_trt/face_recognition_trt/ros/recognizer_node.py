@@ -16,11 +16,12 @@ from vision_msgs.msg import Detection2DArray
 from face_recognition_trt_interfaces.msg import FaceLandmarks
 
 from ..mtcnn import Detections
+from ..settings import runtime_values
 from . import parameters
 from .detection_messages import msg_to_boxes, msg_to_landmarks, stamp_key
 from .diagnostics import StageStats
 from .diagnostics_publisher import DiagnosticsPublisher
-from .face_output import FaceOutput, apply_thresholds, build_recognizer
+from .face_output import FaceOutput, build_recognizer
 from .frame_slots import StampPairing
 from .frame_worker import FrameWorker
 from .identity_services import IdentityServices
@@ -35,7 +36,7 @@ class RecognizerNode(Node):
 
     def __init__(self, **node_options) -> None:
         super().__init__(self.DEFAULT_NAME, **node_options)
-        self.values = declare_parameters(self, parameters.RECOGNIZER_NODE)
+        self.values = declare_parameters(self, parameters.RECOGNIZER_NODE, self.apply_changes)
         self.recognizer = build_recognizer(self.values)
         self.output = FaceOutput(self, self.values)
         self.stats = StageStats(self.values["max_latency_ms"])
@@ -51,6 +52,11 @@ class RecognizerNode(Node):
             self, "face recognition", self.stats, {"backend": self.recognizer.pipeline.backend_name, "model": spec.name}
         )
         self.get_logger().info(f"face recognizer ready ({spec.name}, {len(self.recognizer.gallery.list())} identities)")
+
+    def apply_changes(self, changed: dict) -> None:
+        """Parameters set while running (ros2 param set), already validated."""
+        self.recognizer.update(**runtime_values(changed))
+        self.stats.max_latency_ms = self.values["max_latency_ms"]
 
     def on_image(self, msg: Image) -> None:
         self.pairing.add_image(stamp_key(msg.header), msg)
@@ -76,7 +82,6 @@ class RecognizerNode(Node):
             det = self.recognizer.pipeline.detector.landmarks_for_boxes(frame, boxes, scores)
         else:
             det = Detections(boxes, scores, points)
-        apply_thresholds(self.recognizer, self.values)
         faces, timings = self.recognizer.recognize_detections(frame, det)
         self.output.publish(detections.header, frame, faces)
         self.identity_services.offer_frame(frame)

@@ -94,6 +94,23 @@ class RosProcess:
             self.proc.wait()
 
 
+def launch(launch_file: str, camera: Path, gallery: Path, *arguments: str, env: dict | None = None) -> RosProcess:
+    """`ros2 launch face_recognition_trt LAUNCH_FILE` on a looping camera folder and a gallery of its own."""
+    return RosProcess(
+        [
+            "ros2",
+            "launch",
+            "face_recognition_trt",
+            launch_file,
+            f"camera_source:={camera}",
+            "loop:=true",
+            f"gallery:={gallery}",
+            *arguments,
+        ],
+        env=env,
+    )
+
+
 def run(args: list[str], timeout: float = 120.0) -> subprocess.CompletedProcess:
     return subprocess.run(args, capture_output=True, text=True, timeout=timeout)
 

@@ -1,4 +1,5 @@
-"""facenet-pytorch's MTCNN as the reference for parity tests and `bench --compare facenet-pytorch`.
+"""Benchmarking and parity tests only (never imported to recognise): facenet-pytorch's MTCNN as the
+reference for `bench --compare facenet-pytorch` and the detector parity tests.
 
 facenet-pytorch imports torchvision for two functions only: `transforms.functional.to_tensor` and
 `ops.boxes.batched_nms`. PyPI's torchvision does not load beside the CPU torch this project pins, so
@@ -16,6 +17,7 @@ import types
 import numpy as np
 
 from .errors import FaceRecognitionError
+from .settings import default
 
 
 def _standin_torchvision() -> None:
@@ -75,7 +77,7 @@ def _standin_torchvision() -> None:
 class FacenetPytorchMTCNN:
     """facenet-pytorch's MTCNN on the CPU with its default settings, taking BGR frames."""
 
-    def __init__(self, min_face: float = 20.0, threads: int = 0) -> None:
+    def __init__(self, min_face: float = default("min_face"), threads: int = 0) -> None:
         try:
             import torch
         except ImportError as exc:
