@@ -28,6 +28,7 @@ setup(
         "PyYAML>=5.4",
         "tqdm>=4.60",
         "psutil>=5.8",
+        "confusable-homoglyphs>=3.2",  # Unicode's look-alike letters, for reserved names (names.py)
     ],
     extras_require={
         # OpenCV from PyPI; on a Jetson use JetPack's OpenCV (it has GStreamer for the CSI camera).
@@ -39,6 +40,7 @@ setup(
         "compare": ["Pillow>=10", "requests>=2"],
         "test": [
             "pytest>=7",
+            "hypothesis>=6",
             "ruff",
             "rosbags>=0.10",
             "rosbags-image>=0.10",

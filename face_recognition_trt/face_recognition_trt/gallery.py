@@ -25,6 +25,7 @@ from .errors import GalleryError
 from .names import validate_name
 
 SCHEMA_VERSION = 1
+UNIT_TOLERANCE = 1e-3  # embedders L2-normalise their output; float32 keeps the length within 1e-6
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -227,9 +228,14 @@ class Gallery:
     # --- writing ---------------------------------------------------------------------------------
 
     def _check_embedding(self, embedding: np.ndarray) -> bytes:
+        """Dimension, finite, and unit length: a longer vector would outscore every real match
+        (ten times a real embedding matches every face at 8 to 10), a "master key"."""
         vec = np.asarray(embedding, dtype="<f4").reshape(-1)
         if vec.shape[0] != self.dim or not np.all(np.isfinite(vec)):
             raise GalleryError(f"embedding must be {self.dim} finite values (got {vec.shape[0]})")
+        norm = float(np.linalg.norm(vec))
+        if abs(norm - 1.0) > UNIT_TOLERANCE:
+            raise GalleryError(f"embedding must have unit length (got {norm:.4f}): not from an embedder of ours")
         return vec.tobytes()
 
     @_sqlite_errors
@@ -300,12 +306,19 @@ class Gallery:
         done = []
         with self._transaction():
             for name, samples in identities:
-                total = self._enroll_in_transaction(name, samples, add_to_existing, "import with --merge")
+                total = self._enroll_in_transaction(
+                    name, samples, add_to_existing, "import with --merge", skip_known=True
+                )
                 done.append(IdentityInfo(validate_name(name)[0], total))
         return done
 
-    def _enroll_in_transaction(self, name: str, samples: list[Sample], add: bool, hint: str) -> int:
+    def _enroll_in_transaction(
+        self, name: str, samples: list[Sample], add: bool, hint: str, skip_known: bool = False
+    ) -> int:
+        """`skip_known`: samples this identity already has (the same embedding) are not added again."""
         display, key = validate_name(name)
+        if not samples:
+            raise GalleryError(f"'{display}': no samples to enroll")
         blobs = [self._check_embedding(s.embedding) for s in samples]
         now = time.time()
         row = self.conn.execute("SELECT id FROM identities WHERE name_key = ?", (key,)).fetchone()
@@ -318,6 +331,11 @@ class Gallery:
                 "INSERT INTO identities (name, name_key, created) VALUES (?, ?, ?)", (display, key, now)
             ).lastrowid
         )
+        if skip_known and row:
+            rows = self.conn.execute("SELECT embedding FROM samples WHERE identity_id = ?", (ident,))
+            known = {bytes(blob) for (blob,) in rows}
+            kept = [(s, b) for s, b in zip(samples, blobs) if b not in known]
+            samples, blobs = [s for s, _ in kept], [b for _, b in kept]
         self.conn.executemany(
             "INSERT INTO samples (identity_id, embedding, embedder, embedder_version, quality, created, source, "
             "thumbnail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import stat
@@ -182,7 +183,13 @@ def test_export_import_round_trip(tmp_path):
             import_gallery(b, tmp_path / "robot.json")
         assert [i.samples for i in b.list()] == [2, 1, 1]
         import_gallery(b, tmp_path / "robot.json", merge=True)
-        assert [i.samples for i in b.list()] == [4, 2, 1]
+        assert [i.samples for i in b.list()] == [2, 1, 1]  # the same samples are not added twice
+        a_more = tmp_path / "more.json"
+        with open_gallery(tmp_path / "a.db") as a:
+            a.enroll("Alice", [Sample(unit(5), 0.7)], add_to_existing=True)
+            export_gallery(a, a_more)
+        import_gallery(b, a_more, merge=True)
+        assert [i.samples for i in b.list()] == [3, 1, 1]  # only the new one
     with open_gallery(tmp_path / "c.db", embedder="facenet-vggface2") as c:
         with pytest.raises(GalleryError, match="holds embeddings of dlib-resnet-v1"):
             import_gallery(c, tmp_path / "robot.json")
@@ -203,7 +210,8 @@ WRITER = textwrap.dedent(
     rng = np.random.default_rng(int(sys.argv[2]))
     print("ready", flush=True)
     for i in range(100000):
-        samples = [Sample(rng.normal(size=128).astype(np.float32), 0.5) for _ in range(3)]
+        vecs = rng.normal(size=(3, 128)).astype(np.float32)
+        samples = [Sample(v / np.linalg.norm(v), 0.5) for v in vecs]
         g.enroll(f"person {sys.argv[2]}-{i}", samples)
     """
 )
@@ -240,3 +248,99 @@ def test_locked_file_gives_a_clear_error_and_changes_nothing(tmp_path):
         other.close()
         assert [i.name for i in g.list()] == ["Alice"]
         assert g.enroll("Bob", [Sample(unit(2), 0.9)]) == 1  # and it works once the lock is gone
+
+
+def export_of(tmp_path, identities, **fields):
+    doc = {
+        "format": "face_recognition_trt-gallery",
+        "version": 1,
+        "embedder": "dlib-resnet-v1",
+        "embedder_version": "v1",
+        "dim": 128,
+        "identities": identities,
+        **fields,
+    }
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def sample_doc(vec):
+    import base64
+
+    return {"embedding": base64.b64encode(np.asarray(vec, "<f4").tobytes()).decode(), "quality": 0.9}
+
+
+def test_an_imported_master_key_is_refused_and_nothing_is_imported(tmp_path):
+    """One sample ten times a real embedding would match every face at 8-10: refused, all or nothing."""
+    with open_gallery(tmp_path / "g.db") as g:
+        g.enroll("Alice", [Sample(unit(1), 0.9)])
+        path = export_of(
+            tmp_path,
+            [
+                {"name": "Bob", "samples": [sample_doc(unit(2))]},
+                {"name": "Mallory", "samples": [sample_doc(unit(3) * 10)]},
+            ],
+        )
+        with pytest.raises(GalleryError, match="unit length"):
+            import_gallery(g, path)
+        assert [i.name for i in g.list()] == ["Alice"]
+        with pytest.raises(GalleryError, match="unit length"):
+            g.enroll("Eve", [Sample(unit(4) * 0.5, 0.9)])
+
+
+@pytest.mark.parametrize(
+    "identities,fields,message",
+    [
+        ([{"name": "Bob", "samples": []}], {}, "non-empty"),
+        ([{"name": "Bob"}], {}, "non-empty"),
+        ([{"samples": [1]}], {}, "needs a 'name'"),
+        (["Bob"], {}, "needs a 'name'"),
+        ([{"name": "Bob", "samples": [{"embedding": "!!notbase64", "quality": 1}]}], {}, "malformed"),
+        ([{"name": "Bob", "samples": [sample_doc(np.full(4, 0.5))]}], {}, "128 values"),
+        ([{"name": "Bob", "samples": [{"quality": 1}]}], {}, "malformed"),
+        ([{"name": "Bob", "samples": [{**sample_doc(unit(2)), "quality": "x"}]}], {}, "malformed"),
+        ([{"name": "Bob", "samples": [{**sample_doc(unit(2)), "created": "yesterday"}]}], {}, "time in seconds"),
+        ({"Bob": []}, {}, "must be a list"),
+        ([], {"version": "one"}, "valid version"),
+        ([{"name": "unkn\u043ewn", "samples": [sample_doc(unit(2))]}], {}, "reserved"),
+    ],
+)
+def test_malformed_import_files_give_a_clear_error_and_change_nothing(tmp_path, identities, fields, message):
+    with open_gallery(tmp_path / "g.db") as g:
+        g.enroll("Alice", [Sample(unit(1), 0.9)])
+        with pytest.raises(GalleryError, match=message):
+            import_gallery(g, export_of(tmp_path, identities, **fields))
+        assert [(i.name, i.samples) for i in g.list()] == [("Alice", 1)]
+
+
+def test_binary_garbage_is_not_an_export(tmp_path):
+    (tmp_path / "x.json").write_bytes(bytes(range(256)))
+    with open_gallery(tmp_path / "g.db") as g, pytest.raises(GalleryError, match="not a readable"):
+        import_gallery(g, tmp_path / "x.json")
+
+
+def test_export_never_follows_or_reuses_a_planted_temporary_file(tmp_path):
+    target = tmp_path / "victim.txt"
+    target.write_text("keep me")
+    export = tmp_path / "export.json"
+    export.with_name("export.json.tmp").symlink_to(target)  # what the old export wrote through
+    loose = tmp_path / "export.json.tmp2"
+    with open_gallery(tmp_path / "g.db") as g:
+        g.enroll("Alice", [Sample(unit(1), 0.9)])
+        assert export_gallery(g, export) == 1
+    assert target.read_text() == "keep me" and not loose.exists()
+    assert stat.S_IMODE(os.stat(export).st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".export")) == []
+
+
+def test_export_onto_a_folder_or_into_a_missing_one_fails_and_leaves_nothing(tmp_path):
+    with open_gallery(tmp_path / "g.db") as g:
+        g.enroll("Alice", [Sample(unit(1), 0.9)])
+        (tmp_path / "out").mkdir()
+        with pytest.raises(GalleryError, match="folder"):
+            export_gallery(g, tmp_path / "out")
+        with pytest.raises(GalleryError, match="cannot write"):
+            export_gallery(g, tmp_path / "missing" / "x.json")
+    assert list((tmp_path / "out").iterdir()) == []
+    assert [p.name for p in tmp_path.iterdir() if "tmp" in p.name] == []
