@@ -84,6 +84,7 @@ class FrameSource:
         self._cap: cv2.VideoCapture | None = None
         self._files: list[Path] = []
         self._index = 0
+        self.skipped: list[str] = []  # folder files that could not be read, with the reason
         self.open()
 
     def open(self) -> None:
@@ -102,13 +103,7 @@ class FrameSource:
 
     def read(self) -> np.ndarray | None:
         if self.kind == "folder":
-            if self._index >= len(self._files):
-                if not self.config.loop:
-                    return None
-                self._index = 0
-            path = self._files[self._index]
-            self._index += 1
-            return read_image(path)
+            return self._read_folder()
         if self._cap is None:
             raise ImageError("camera is closed")
         ok, frame = self._cap.read()
@@ -121,6 +116,32 @@ class FrameSource:
                 return frame if ok else None
             return None
         raise ImageError(f"camera source '{self.config.source}' stopped delivering frames")
+
+    def frame_count(self) -> int | None:
+        """Frames a video file says it holds (None for cameras, streams and folders)."""
+        if self.kind != "file" or self._cap is None:
+            return None
+        count = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT))
+        return count if count > 0 else None
+
+    def _read_folder(self) -> np.ndarray | None:
+        """The next readable image; an unreadable one is skipped and reported in `skipped` (once),
+        so one bad file neither stops a folder nor, looping, replays the folder from its start."""
+        for _ in range(len(self._files)):
+            if self._index >= len(self._files):
+                if not self.config.loop:
+                    return None
+                self._index = 0
+            path = self._files[self._index]
+            self._index += 1
+            try:
+                return read_image(path)
+            except ImageError as exc:
+                if str(exc) not in self.skipped:
+                    self.skipped.append(str(exc))
+        if self._index >= len(self._files) and not self.config.loop:
+            return None
+        raise ImageError(f"no readable image in folder {self.config.source}")
 
     def close(self) -> None:
         if self._cap is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -388,10 +389,15 @@ def cmd_recognize(args) -> int:
             f"{path}: " + (", ".join(f"{f.identity} ({f.similarity:.2f})" for f in faces) or "no faces"),
         )
 
-    if args.camera is not None or (args.path and Path(args.path).suffix.lower() in VIDEO_SUFFIXES):
+    stream = args.camera is not None or (args.path and Path(args.path).suffix.lower() in VIDEO_SUFFIXES)
+    if out:
+        _check_output(out, video=bool(stream), folder=not stream and args.path and Path(args.path).is_dir())
+    if stream:
         rec = _recognizer(args, track=not args.no_track)  # one stream: faces keep a track id
         source = FrameSource(CameraConfig(source=str(args.camera) if args.camera is not None else args.path))
+        expected = source.frame_count()
         writer = None
+        n = -1
         try:
             for n, frame in enumerate(source):
                 faces, _ = rec.recognize(frame)
@@ -408,6 +414,9 @@ def cmd_recognize(args) -> int:
             source.close()
             if writer is not None:
                 writer.release()
+        if expected and not args.max_frames and n + 1 < expected:
+            print(f"error: {args.path}: decoded {n + 1} of {expected} frames (a damaged video?)", file=sys.stderr)
+            return 1
         return 0
     if not args.path:
         raise SystemExit("face-recognition-trt: error: give PATH or --camera N")
@@ -427,8 +436,31 @@ def cmd_recognize(args) -> int:
         report(str(path), faces)
         if out:
             target = out / path.name if out.is_dir() else out
-            cv2.imwrite(str(target), annotate(image, faces))
+            if not cv2.imwrite(str(target), annotate(image, faces)):
+                failures += 1
+                print(f"error: could not write {target}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _check_output(out: Path, video: bool, folder: bool) -> None:
+    """Refuse an --output that cannot be written before any work is done, not after it."""
+    import cv2
+
+    from .image_io import VIDEO_SUFFIXES
+
+    parent = out if folder else out.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent  # a folder to be created: its nearest existing ancestor must be writable
+    if not os.access(parent, os.W_OK):
+        raise FaceRecognitionError(f"--output {out}: {parent} is not writable")
+    if folder or out.is_dir():
+        return
+    if not out.parent.exists():
+        raise FaceRecognitionError(f"--output {out}: no folder {out.parent}")
+    if video and out.suffix.lower() not in VIDEO_SUFFIXES:
+        raise FaceRecognitionError(f"--output {out}: a video needs one of {', '.join(sorted(VIDEO_SUFFIXES))}")
+    if not video and not cv2.haveImageWriter(str(out)):
+        raise FaceRecognitionError(f"--output {out}: OpenCV cannot write images of type '{out.suffix}'")
 
 
 # --- eval-lfw --------------------------------------------------------------------------------------

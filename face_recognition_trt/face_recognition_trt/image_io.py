@@ -13,6 +13,8 @@ from .errors import ImageError
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm"}
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v"}
 MAX_PIXELS = 40_000_000  # larger images are refused: decoding alone would take seconds and GBs
+MIN_SIDE = 12  # P-Net's window: no face fits in a smaller image
+SMALL_FILE = 64 * 1024  # bytes: a file this small cannot hold a big image (checked by decoding it)
 
 
 def to_bgr8(image: np.ndarray) -> np.ndarray:
@@ -42,8 +44,12 @@ def read_image(path: str | Path) -> np.ndarray:
     data = np.fromfile(path, dtype=np.uint8)
     if data.size == 0:
         raise ImageError(f"{path}: empty file")
-    # Check the size from the header before decoding the pixels.
-    header = cv2.imdecode(data, cv2.IMREAD_REDUCED_GRAYSCALE_8)
+    # Check the size on an 8x reduced decode before decoding the pixels. OpenCV cannot reduce an
+    # image under 8 px on a side (it raises); such a small file is decoded whole instead.
+    try:
+        header = cv2.imdecode(data, cv2.IMREAD_REDUCED_GRAYSCALE_8)
+    except cv2.error:
+        header = None if data.size > SMALL_FILE else np.zeros((1, 1), np.uint8)
     if header is None:
         raise ImageError(f"{path}: not an image OpenCV can read")
     if header.shape[0] * header.shape[1] * 64 > MAX_PIXELS:
@@ -52,6 +58,8 @@ def read_image(path: str | Path) -> np.ndarray:
     image = cv2.imdecode(data, cv2.IMREAD_ANYCOLOR | cv2.IMREAD_ANYDEPTH)
     if image is None:
         raise ImageError(f"{path}: corrupt or unsupported image")
+    if min(image.shape[:2]) < MIN_SIDE:
+        raise ImageError(f"{path}: {image.shape[1]}x{image.shape[0]} pixels is too small to hold a face")
     return to_bgr8(image)
 
 

@@ -241,3 +241,41 @@ def test_global_options_work_before_or_after_the_command(capsys, samples, models
         results.append(json.loads(out)["faces"])
     assert results[1] == results[2]  # the same option, before or after the command
     assert results[1] != results[0]  # and it did change the detector's pyramid
+
+
+@pytest.mark.parametrize("ext", ["png", "bmp", "webp"])
+def test_tiny_images_are_a_clear_error_in_every_command(capsys, tmp_path, samples, models_dir, ext):
+    tiny = tmp_path / f"tiny.{ext}"
+    cv2.imwrite(str(tiny), np.full((5, 5, 3), 128, np.uint8))
+    gallery = ["--gallery", tmp_path / "g.db"]
+    for command in (["detect", tiny], ["embed", tiny], ["recognize", tiny], ["enroll", "Tiny", tiny]):
+        code, _, err = run(capsys, *gallery, *command)
+        assert code == 1 and "5x5 pixels is too small" in err, (command, err)
+    # a folder goes on past the bad file
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    tiny.rename(folder / tiny.name)
+    (folder / "biden.jpg").write_bytes((samples / "portraits/joe_biden_1.jpg").read_bytes())
+    code, out, err = run(capsys, *gallery, "recognize", "--json", folder)
+    assert code == 1 and "too small" in err and json.loads(out.splitlines()[-1])["path"].endswith("biden.jpg")
+
+
+def test_unwritable_output_is_refused_before_any_work(capsys, tmp_path, samples, models_dir):
+    photo = samples / "portraits/joe_biden_1.jpg"
+    for output, message in ((tmp_path / "missing" / "x.jpg", "no folder"), (tmp_path / "x.xyz", "cannot write")):
+        code, out, err = run(capsys, "--gallery", tmp_path / "g.db", "recognize", photo, "--output", output)
+        assert code == 1 and message in err and out == "", err  # refused before recognising anything
+
+
+def test_a_damaged_video_is_not_reported_as_done(capsys, tmp_path, samples, models_dir):
+    frame = cv2.resize(cv2.imread(str(samples / "portraits/joe_biden_1.jpg")), (320, 240))
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 5, (320, 240))
+    for _ in range(20):
+        writer.write(frame)
+    writer.release()
+    data = video.read_bytes()
+    video.write_bytes(data[: len(data) // 2])  # the header still says 20 frames
+    code, out, err = run(capsys, "--gallery", tmp_path / "g.db", "recognize", "--json", video)
+    assert code == 1 and "of 20 frames" in err
+    assert 0 < len(out.splitlines()) < 20

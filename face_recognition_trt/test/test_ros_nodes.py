@@ -386,6 +386,22 @@ def test_camera_node_publishes_a_folder_then_stops(ros, samples, tmp_path):
     assert sent[0].encoding == "bgr8" and sent[0].step == sent[0].width * 3
 
 
+def test_camera_node_skips_an_unreadable_image_and_goes_on(ros, samples, tmp_path):
+    """A bad file used to be taken for a dead camera: the folder reopened and its first image replayed."""
+    from sensor_msgs.msg import Image
+
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    for k, name in enumerate(["joe_biden_1.jpg", "kit_harington_1.jpg"]):
+        cv2.imwrite(str(folder / f"{2 * k}.png"), cv2.imread(str(samples / "portraits" / name)))
+    (folder / "1.png").write_bytes(b"not a png")
+    images = ros.collect(Image, "image_raw")
+    ros.start(node_classes()[0], source=str(folder), fps=30.0)
+    sent = images.wait_for(lambda m: m if len(m) >= 2 else None)
+    time.sleep(0.5)
+    assert len(images.messages) == 2 and sent[0].width != sent[1].width  # both good images, once each
+
+
 def test_camera_node_loops_when_asked(ros, samples, tmp_path):
     from sensor_msgs.msg import Image
 

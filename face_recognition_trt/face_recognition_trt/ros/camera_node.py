@@ -34,6 +34,7 @@ class CameraNode(Node):
         self.delays = backoff_delays()
         self.retry_at = 0.0
         self.finished = False
+        self.reported_skips = 0
         self._open()
         self.create_timer(1.0 / v["fps"], self.tick)
 
@@ -63,6 +64,9 @@ class CameraNode(Node):
             return
         try:
             frame = self.source.read()
+            for reason in self.source.skipped[self.reported_skips :]:
+                self.get_logger().warning(f"skipped an unreadable frame: {reason}")
+            self.reported_skips = len(self.source.skipped)
         except FaceRecognitionError as exc:  # a live camera stopped: reopen with backoff
             self.get_logger().warning(str(exc))
             self.source.close()
