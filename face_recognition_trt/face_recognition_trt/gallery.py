@@ -106,6 +106,7 @@ class Gallery:
             # check_same_thread=False: ROS services and timers call from executor threads; one lock
             # (self._lock) serialises every use of the connection.
             self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout)
+            self._file_id = self._stat_id()
             self.conn.execute("PRAGMA foreign_keys = ON")
             self.conn.execute("PRAGMA secure_delete = ON")
             self._init_or_check()
@@ -120,32 +121,45 @@ class Gallery:
 
     def _create_file(self) -> None:
         directory = self.path.parent
-        if not directory.exists():
-            directory.mkdir(parents=True, mode=0o700)
-        if not self.path.exists():
-            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-            os.close(fd)
+        try:
+            if not directory.exists():
+                directory.mkdir(parents=True, mode=0o700)
+            if not self.path.exists():
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+                os.close(fd)
+        except FileExistsError:
+            pass  # another process created it a moment ago: _init_or_check sorts out who initialises
+        except OSError as exc:
+            raise GalleryError(f"cannot create the gallery {self.path}: {exc.strerror or exc}") from exc
+
+    def _tables(self) -> set[str]:
+        return {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
 
     def _init_or_check(self) -> None:
-        tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        tables = self._tables()
         if not tables:
-            with self._transaction():
-                for statement in SCHEMA.split(";"):
-                    if statement.strip():
-                        self.conn.execute(statement)
-                meta = {
-                    "schema_version": str(SCHEMA_VERSION),
-                    "embedder": self.embedder,
-                    "embedder_version": self.embedder_version,
-                    "dim": str(self.dim),
-                    "created": str(time.time()),
-                }
-                self.conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
-            return
+            with self._transaction():  # BEGIN IMMEDIATE: one process at a time from here on
+                tables = self._tables()  # another process may have initialised it meanwhile
+                if not tables:
+                    for statement in SCHEMA.split(";"):
+                        if statement.strip():
+                            self.conn.execute(statement)
+                    meta = {
+                        "schema_version": str(SCHEMA_VERSION),
+                        "embedder": self.embedder,
+                        "embedder_version": self.embedder_version,
+                        "dim": str(self.dim),
+                        "created": str(time.time()),
+                    }
+                    self.conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+                    return
         if "meta" not in tables:
             raise GalleryError(f"{self.path} is an SQLite file but not a face_recognition_trt gallery; left untouched")
         meta = dict(self.conn.execute("SELECT key, value FROM meta"))
-        version = int(meta.get("schema_version", "0"))
+        try:
+            version = int(meta.get("schema_version", "0"))
+        except (TypeError, ValueError):
+            raise GalleryError(f"{self.path} has no valid schema version; left untouched") from None
         if version > SCHEMA_VERSION:
             raise GalleryError(
                 f"{self.path} has gallery schema {version}, newer than this version "
@@ -153,6 +167,8 @@ class Gallery:
             )
         if version < 1:
             raise GalleryError(f"{self.path} has no valid schema version; left untouched")
+        if str(meta.get("dim")) != str(self.dim):
+            raise GalleryError(f"{self.path} says its embeddings have {meta.get('dim')} values, not {self.dim}")
         if (meta.get("embedder"), meta.get("embedder_version")) != (self.embedder, self.embedder_version):
             raise GalleryError(
                 f"{self.path} holds embeddings of {meta.get('embedder')} ({meta.get('embedder_version')}), "
@@ -160,7 +176,28 @@ class Gallery:
                 "compared. Use another --gallery file, or export names, forget and re-enroll from photos"
             )
 
+    def _tampered(self, what: str) -> GalleryError:
+        return GalleryError(
+            f"{self.path} was altered outside face_recognition_trt: {what}. Restore it from a backup or "
+            "an export (identities import), or forget that identity"
+        )
+
+    def _stat_id(self) -> tuple[int, int]:
+        st = os.stat(self.path)
+        return st.st_dev, st.st_ino
+
     def _transaction(self):
+        # A gallery file deleted (or replaced) while open would take every later write with it
+        # when the process ends: refuse the write instead of reporting success.
+        try:
+            same = self._stat_id() == self._file_id
+        except FileNotFoundError:
+            same = False
+        if not same:
+            raise GalleryError(
+                f"the gallery file {self.path} was deleted or replaced while in use; nothing was stored. "
+                "Restart to open it again"
+            )
         return _Transaction(self.conn, self._lock)
 
     def close(self) -> None:
@@ -202,9 +239,18 @@ class Gallery:
 
     @_sqlite_errors
     def matrix(self) -> GalleryMatrix:
-        """Embeddings of every sample grouped by identity; cached until the file changes."""
-        with self._lock:
+        """Embeddings of every sample grouped by identity; cached until the file changes.
+
+        Never waits on a write: while another thread enrolls or forgets (which may wait seconds for
+        another process's lock, or for readers to leave), the last snapshot is returned, so frame
+        processing goes on and sees the change on the next frame after the write.
+        """
+        if not self._lock.acquire(blocking=self._matrix is None):
+            return self._matrix
+        try:
             return self._load_matrix()
+        finally:
+            self._lock.release()
 
     def _load_matrix(self) -> GalleryMatrix:
         version = (self.conn.execute("PRAGMA data_version").fetchone()[0], self.conn.total_changes)
@@ -216,11 +262,17 @@ class Gallery:
             embeddings = np.zeros((len(rows), self.dim), np.float32)
             names, starts, last = [], [], None
             for r, (ident, name, blob) in enumerate(rows):
+                if not isinstance(blob, bytes) or len(blob) != 4 * self.dim:
+                    raise self._tampered(f"a sample of '{name}' is not {self.dim} float32 values")
                 embeddings[r] = np.frombuffer(blob, "<f4")
                 if ident != last:
                     names.append(name)
                     starts.append(r)
                     last = ident
+            wrong = np.flatnonzero(~(np.abs(np.linalg.norm(embeddings, axis=1) - 1.0) <= UNIT_TOLERANCE))  # NaN too
+            if len(wrong):
+                owner = names[int(np.searchsorted(starts, wrong[0], "right")) - 1]
+                raise self._tampered(f"a sample of '{owner}' is not a finite unit-length embedding")
             self._matrix = GalleryMatrix(embeddings, np.asarray(starts, np.int64), names)
             self._version_seen = version
         return self._matrix
@@ -372,6 +424,12 @@ class _Transaction:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
-            self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+            if exc_type is None:
+                self.conn.execute("COMMIT")
+            elif self.conn.in_transaction:  # SQLite may have rolled back itself (disk full, I/O error):
+                try:  # then the error that got us here is the one to report, not "no transaction"
+                    self.conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
         finally:
             self.lock.release()

@@ -344,3 +344,118 @@ def test_export_onto_a_folder_or_into_a_missing_one_fails_and_leaves_nothing(tmp
             export_gallery(g, tmp_path / "missing" / "x.json")
     assert list((tmp_path / "out").iterdir()) == []
     assert [p.name for p in tmp_path.iterdir() if "tmp" in p.name] == []
+
+
+def test_recognition_never_waits_on_a_write(tmp_path):
+    """While a write holds the gallery (an enroll waiting for another process's lock, a forget
+    waiting for readers), matching goes on with the last snapshot."""
+    import threading
+
+    with open_gallery(tmp_path / "g.db") as g:
+        g.enroll("Alice", [Sample(unit(1), 0.9)])
+        assert g.matrix().names == ["Alice"]
+        holding, release = threading.Event(), threading.Event()
+
+        def slow_write():
+            with g._transaction():
+                holding.set()
+                release.wait(30)
+
+        writer = threading.Thread(target=slow_write)
+        writer.start()
+        holding.wait(10)
+        reader_result = []
+        reader = threading.Thread(target=lambda: reader_result.append(g.matrix().names))
+        reader.start()
+        reader.join(10)
+        alive = reader.is_alive()
+        release.set()
+        writer.join(10)
+        reader.join(10)
+        assert not alive and reader_result == [["Alice"]]
+
+
+@pytest.mark.parametrize(
+    "tamper,message",
+    [
+        ("UPDATE meta SET value = 'one' WHERE key = 'schema_version'", "no valid schema version"),
+        ("UPDATE samples SET embedding = x'00000000'", "not 128 float32 values"),
+        ("UPDATE samples SET embedding = zeroblob(512)", "not a finite unit-length embedding"),
+        ("UPDATE meta SET value = '64' WHERE key = 'dim'", "64 values"),
+    ],
+)
+def test_a_tampered_gallery_is_refused_with_the_file_and_the_fix(tmp_path, tamper, message):
+    path = tmp_path / "g.db"
+    with open_gallery(path) as g:
+        g.enroll("Alice", [Sample(unit(1), 0.9)])
+    conn = sqlite3.connect(path)
+    conn.execute(tamper)
+    conn.commit()
+    conn.close()
+    with pytest.raises(GalleryError, match=message) as caught:
+        with open_gallery(path) as g:
+            g.matrix()
+    assert str(path) in str(caught.value)
+
+
+def test_nan_embeddings_in_the_file_are_refused(tmp_path):
+    path = tmp_path / "g.db"
+    with open_gallery(path) as g:
+        g.enroll("Alice", [Sample(unit(1), 0.9)])
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE samples SET embedding = ?", (np.full(DIM, np.nan, "<f4").tobytes(),))
+    conn.commit()
+    conn.close()
+    with open_gallery(path) as g, pytest.raises(GalleryError, match="altered outside"):
+        g.matrix()
+
+
+CREATOR = textwrap.dedent(
+    """
+    import sys
+    from face_recognition_trt.gallery import Gallery
+    Gallery(sys.argv[1], "dlib-resnet-v1", "v1", 128).close()
+    print("ok")
+    """
+)
+
+
+def test_concurrent_first_use_of_a_new_gallery(tmp_path):
+    """Several processes creating the same new gallery at once: every one opens it."""
+    for attempt in range(3):
+        path = tmp_path / f"new{attempt}.db"
+        procs = [
+            subprocess.Popen([sys.executable, "-c", CREATOR, str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for _ in range(6)
+        ]
+        results = [p.communicate(timeout=60) for p in procs]
+        assert all(p.returncode == 0 for p in procs), [err.decode()[-300:] for _, err in results]
+
+
+def test_a_gallery_where_none_can_be_created_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    with pytest.raises(GalleryError, match="cannot create the gallery"):
+        open_gallery(blocker / "g.db")
+
+
+def test_a_full_disk_reports_the_real_cause_and_keeps_the_data(tmp_path):
+    path = tmp_path / "g.db"
+    with open_gallery(path) as g:
+        g.enroll("Alice", [Sample(unit(1), 0.9)])
+        pages = g.conn.execute("PRAGMA page_count").fetchone()[0]
+        g.conn.execute(f"PRAGMA max_page_count = {pages}")  # the file may not grow: as a full disk
+        with pytest.raises(GalleryError, match="full") as caught:
+            g.enroll("Bob", [Sample(unit(k), 0.9) for k in range(2, 60)])
+        assert "rollback" not in str(caught.value)
+        assert [i.name for i in g.list()] == ["Alice"] and g.matrix().names == ["Alice"]
+
+
+def test_a_gallery_file_deleted_while_in_use_refuses_writes(tmp_path):
+    path = tmp_path / "g.db"
+    with open_gallery(path) as g:
+        g.enroll("Alice", [Sample(unit(1), 0.9)])
+        for extra in tmp_path.glob("g.db*"):
+            extra.unlink()
+        with pytest.raises(GalleryError, match="deleted or replaced"):
+            g.enroll("Bob", [Sample(unit(2), 0.9)])
