@@ -9,5 +9,5 @@ bash tools/ros_setup.sh
 source tools/ros_env.sh
 # ros2 CLI calls in the tests start a daemon for this run's domain: stop it when the run ends.
 trap 'command -v ros2 >/dev/null && ros2 daemon stop >/dev/null 2>&1 || true' EXIT
-.venv/bin/ruff check .
+.venv/bin/ruff check --no-cache .  # a local cache once hid what a fresh clone reports
 .venv/bin/python -m pytest face_recognition_trt/test "$@"

@@ -9,7 +9,6 @@ import shutil
 import numpy as np
 import pytest
 from face_recognition_trt.errors import FetchError
-
 from face_recognition_trt.models import fetch as fetch_mod
 from face_recognition_trt.models import registry
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 import numpy as np
 import onnxruntime as ort
 import pytest
-from face_recognition_trt.models.fetch import weights_path
-
 from face_recognition_trt.models import registry
+from face_recognition_trt.models.fetch import weights_path
 
 torch = pytest.importorskip("torch", reason="conversion tests need torch (the export extra)")
 
