@@ -342,6 +342,8 @@ def _identities_import(args) -> int:
 
     people: dict[str, list[Path]] = {}
     for entry in sorted(source.iterdir()):
+        if entry.name.startswith("."):
+            continue  # hidden folders and files (.git, .thumbnails, ._name from macOS) are nobody
         if entry.is_dir():
             photos = [p for p in sorted(entry.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
             if photos:

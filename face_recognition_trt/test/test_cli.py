@@ -166,6 +166,17 @@ def test_identities_import_folder_rename_forget_export(capsys, samples, tmp_path
     assert json.loads(out) == [{"name": "Barack Obama", "samples": 2}, {"name": "Ygritte", "samples": 1}]
 
 
+def test_import_folder_ignores_hidden_entries(capsys, samples, tmp_path, models_dir):
+    people = tmp_path / "people"
+    for folder in ("Joe Biden", ".git", ".thumbnails"):
+        (people / folder).mkdir(parents=True)
+        (people / folder / "1.jpg").write_bytes((samples / "portraits/joe_biden_1.jpg").read_bytes())
+    (people / "._Joe.jpg").write_bytes((samples / "portraits/joe_biden_2.jpg").read_bytes())
+    code, out, err = run(capsys, "--gallery", tmp_path / "g.db", "identities", "import", "--json", people)
+    assert code == 0, err
+    assert json.loads(out) == [{"name": "Joe Biden", "samples": 1}]
+
+
 def test_recognize_video(capsys, samples, tmp_path, models_dir):
     frame = cv2.resize(cv2.imread(str(samples / "portraits/joe_biden_1.jpg")), (320, 240))
     video = tmp_path / "clip.avi"

@@ -52,4 +52,15 @@ def test_live_enrollment_explains_a_timeout():
     live.offer(None, "no face in the frame")
     live.offer(None, "face too small")
     assert live.wait(0.01) is False
-    assert "0 of 2 frames usable" in live.explain() and "no face in the frame" in live.explain()
+    assert live.explain() == "0 of 2 usable frames in 3 frames; most were refused: no face in the frame"
+
+
+def test_live_enrollment_says_frames_arrived_when_some_were_usable():
+    """It used to say "no camera frames arrived" (or fail) when frames came but were too few."""
+    from face_recognition_trt.gallery import Sample
+
+    live = LiveEnrollment("alice", wanted=3)
+    assert "no camera frames arrived" in live.explain()
+    live.offer(Sample(None, 0.9))
+    assert live.wait(0.01) is False
+    assert live.explain() == "1 of 3 frames usable, then no more frames arrived"

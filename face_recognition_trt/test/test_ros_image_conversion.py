@@ -114,3 +114,16 @@ def test_bad_messages_raise_clear_errors(change, message):
 
 def test_every_supported_encoding_is_tested():
     assert set(SUPPORTED) == set(CHANNELS)
+
+
+def test_odd_width_yuv422_is_refused_with_the_reason():
+    from face_recognition_trt.errors import ImageError
+    from face_recognition_trt.ros.image_conversion import image_to_bgr
+
+    class Msg:
+        height, width, encoding, is_bigendian = 2, 3, "yuv422", 0
+        step = 6
+        data = bytes(12)
+
+    with pytest.raises(ImageError, match="odd width 3"):
+        image_to_bgr(Msg())

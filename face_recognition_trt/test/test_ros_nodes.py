@@ -367,6 +367,18 @@ def test_live_enrollment_collects_frames_while_faces_keep_flowing(ros, gallery, 
     assert len(faces.messages) >= 2  # frames were recognised while the service waited
 
 
+def test_a_read_only_gallery_refuses_enroll_and_forget_and_logs_it(ros, gallery, read):
+    from face_recognition_trt_interfaces.srv import Enroll, Forget, ListIdentities
+
+    node = ros.start(node_classes()[3], gallery=gallery, read_only_gallery=True)
+    answer = ros.call(Enroll, "enroll", enroll_request("Mallory", read("portraits/joe_biden_1.jpg")))
+    assert not answer.success and "read-only" in answer.message
+    forgot = ros.call(Forget, "forget", Forget.Request(name="anyone"))
+    assert not forgot.success and "read-only" in forgot.message
+    assert list(ros.call(ListIdentities, "list_identities", ListIdentities.Request()).names) == []
+    assert node.values["read_only_gallery"] is True
+
+
 # --- camera node ------------------------------------------------------------------------------------
 
 

@@ -41,6 +41,8 @@ class IdentityServices:
             live.offer(self.recognizer.sample_from_frame(frame, take_largest=False, source="live camera"))
         except FaceRecognitionError as exc:
             live.offer(None, str(exc))
+        except Exception as exc:  # noqa: BLE001 - counted and explained, never lost in a timeout
+            live.offer(None, f"internal error: {exc!r}")
 
     def cancel_live(self) -> None:
         """End a live enrollment now (the node is stopping): its caller gets a clear answer."""
@@ -50,8 +52,20 @@ class IdentityServices:
 
     # --- services -------------------------------------------------------------------------------
 
+    def _refuse_when_read_only(self, service: str, request_name: str) -> str | None:
+        """The refusal, logged, when the gallery is read-only (`read_only_gallery`); else None."""
+        if not self.values["read_only_gallery"]:
+            return None
+        reason = f"{service} refused: this node's gallery is read-only (read_only_gallery:=true)"
+        self.node.get_logger().warning(f"{reason} (asked for '{request_name}')")
+        return reason
+
     def enroll(self, request, response):
         response.success, response.samples_total, response.identity = False, 0, ""
+        refused = self._refuse_when_read_only("enroll", request.name)
+        if refused:
+            response.message = refused
+            return response
         try:
             response.identity = validate_name(request.name)[0]
             if len(request.image.data):
@@ -89,6 +103,10 @@ class IdentityServices:
 
     def forget(self, request, response):
         response.success, response.samples_removed = False, 0
+        refused = self._refuse_when_read_only("forget", request.name)
+        if refused:
+            response.message = refused
+            return response
         try:
             response.samples_removed = self.recognizer.gallery.forget(request.name)
             response.success = True

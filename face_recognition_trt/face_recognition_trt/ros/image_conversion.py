@@ -63,10 +63,15 @@ def image_to_array(msg) -> np.ndarray:
     return pixels.reshape(height, width, channels) if channels > 1 else pixels.reshape(height, width)
 
 
+YUV422 = ("yuv422", "uyvy", "yuv422_yuy2", "yuyv")  # two pixels share one U and one V
+
+
 def image_to_bgr(msg) -> np.ndarray:
     """Any supported encoding -> H x W x 3 uint8 BGR, the pipeline's frame format."""
-    array = image_to_array(msg)
     encoding = msg.encoding
+    if encoding in YUV422 and msg.width % 2:
+        raise ImageError(f"{encoding} image of odd width {msg.width}: pixels come in pairs, the width must be even")
+    array = image_to_array(msg)
     if encoding in ("mono16", "16UC1"):
         return cv2.cvtColor((array >> 8).astype(np.uint8), cv2.COLOR_GRAY2BGR)
     if encoding in TO_BGR:

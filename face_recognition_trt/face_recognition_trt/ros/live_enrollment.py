@@ -47,7 +47,10 @@ class LiveEnrollment:
     def explain(self) -> str:
         if self.cancelled:
             return self.cancelled
+        if not self.rejections and not self.samples:
+            return "no camera frames arrived (is the camera publishing on image_raw?)"
+        seen = len(self.samples) + sum(self.rejections.values())
         if not self.rejections:
-            return "no camera frames arrived"
+            return f"{len(self.samples)} of {self.wanted} frames usable, then no more frames arrived"
         worst = max(self.rejections, key=self.rejections.get)
-        return f"{len(self.samples)} of {self.wanted} frames usable; most frames: {worst}"
+        return f"{len(self.samples)} of {self.wanted} usable frames in {seen} frames; most were refused: {worst}"

@@ -22,6 +22,11 @@ SERVICES = (
         "enroll_timeout", 10.0, "Seconds to collect live enrollment frames", minimum=0.5, maximum=120.0, runtime=True
     ),
     Setting("annotate", True, "Publish faces/image_annotated (only while someone subscribes)", runtime=True),
+    Setting(
+        "read_only_gallery",
+        False,
+        "Refuse /enroll and /forget (each refusal is logged): for robots that only recognise",
+    ),
 )
 CAMERA_PARAMS = (
     Setting("source", "csi", "csi | device index | GStreamer pipeline | URL | video file | image folder"),
