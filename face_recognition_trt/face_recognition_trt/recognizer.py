@@ -17,7 +17,7 @@ from .match import DEFAULT_THRESHOLDS, Matcher
 from .mtcnn import Detections
 from .names import UNKNOWN, validate_name
 from .pipeline import FacePipeline, FrameResult
-from .quality import QualityConfig, check_quality, choose_face
+from .quality import QualityConfig, check_quality, check_upright, choose_face
 from .settings import default, value
 from .tracking import FaceTracker
 
@@ -148,6 +148,7 @@ class Recognizer:
             raise EnrollmentError("the face was not embedded (too many faces in the frame)")
         chip = face.chip
         quality = check_quality(face, chip, self.config.quality)
+        check_upright(face, self.pipeline.detector.orientation_probabilities(frame, face.box))
         thumb = None
         if self.config.thumbnails:
             ok, jpeg = cv2.imencode(".jpg", cv2.resize(chip, (64, 64), interpolation=cv2.INTER_AREA))

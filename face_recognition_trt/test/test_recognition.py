@@ -160,3 +160,26 @@ def test_threshold_returns_to_the_embedders_default(pipeline, tmp_path):
         rec.update(threshold=0.8)
         assert rec.matcher.threshold == 0.8
         rec.update(min_face=20.0)  # the session-wide pipeline goes back to its setting
+
+
+@pytest.mark.parametrize("turn", [cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_180, cv2.ROTATE_90_COUNTERCLOCKWISE])
+def test_a_rotated_face_is_not_enrolled(recognizer, read, turn):
+    """Its template would match only rotated faces; O-Net's landmarks look upright even upside down."""
+    from face_recognition_trt.errors import FaceRecognitionError
+
+    photo = cv2.rotate(read("portraits/barack_obama_1.jpg"), turn)
+    with pytest.raises(FaceRecognitionError, match="rotated|no face"):
+        recognizer.sample_from_frame(photo)
+    assert recognizer.gallery.list() == []
+
+
+def test_upright_portraits_pass_the_orientation_check(recognizer, samples):
+    from face_recognition_trt.image_io import read_image
+
+    for path in sorted((samples / "portraits").glob("*.jpg")):
+        if "partial" in path.name:
+            continue  # faces cut by the border: other checks apply
+        face_found = recognizer.pipeline.process(read_image(path)).faces
+        face = max(face_found, key=lambda f: f.size)
+        probs = recognizer.pipeline.detector.orientation_probabilities(read_image(path), face.box)
+        assert probs[0] >= probs[1:].max(), (path.name, probs)
