@@ -234,8 +234,12 @@ def test_all_in_one_node_enrolls_lists_forgets_and_names(ros, gallery, read):
     forgot = ros.call(Forget, "forget", Forget.Request(name="barack obama"))
     assert forgot.success and forgot.samples_removed == 1
     assert list(ros.call(ListIdentities, "list_identities", ListIdentities.Request()).names) == []
+    # the first status may come before the frame was processed: wait for one with its timings
     status = diagnostics.wait_for(
-        lambda m: next((s for a in m for s in a.status if s.name.startswith("face_recognition") and s.values), None)
+        lambda m: next(
+            (s for a in m for s in a.status if s.name.startswith("face_recognition") and "total_ms" in str(s.values)),
+            None,
+        )
     )
     values = {kv.key: kv.value for kv in status.values}
     assert {"fps", "total_ms", "dropped_frames", "backend", "model"} <= set(values)
