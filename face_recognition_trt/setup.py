@@ -29,6 +29,7 @@ setup(
         "tqdm>=4.60",
         "psutil>=5.8",
         "confusable-homoglyphs>=3.2",  # Unicode's look-alike letters, for reserved names (names.py)
+        "Pillow>=9",  # image headers read before decoding (image_io.py); JetPack has python3-pil
     ],
     extras_require={
         # OpenCV from PyPI; on a Jetson use JetPack's OpenCV (it has GStreamer for the CSI camera).
@@ -37,7 +38,7 @@ setup(
         "export": ["torch>=2.0", "onnx>=1.14"],
         # The reference implementation for parity tests and `bench --compare facenet-pytorch`;
         # facenet-pytorch itself is installed with --no-deps (see tools/setup.sh).
-        "compare": ["Pillow>=10", "requests>=2"],
+        "compare": ["requests>=2"],
         "test": [
             "pytest>=7",
             "hypothesis>=6",

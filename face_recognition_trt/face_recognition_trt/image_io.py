@@ -44,16 +44,9 @@ def read_image(path: str | Path) -> np.ndarray:
     data = np.fromfile(path, dtype=np.uint8)
     if data.size == 0:
         raise ImageError(f"{path}: empty file")
-    # Check the size on an 8x reduced decode before decoding the pixels. OpenCV cannot reduce an
-    # image under 8 px on a side (it raises); such a small file is decoded whole instead.
-    try:
-        header = cv2.imdecode(data, cv2.IMREAD_REDUCED_GRAYSCALE_8)
-    except cv2.error:
-        header = None if data.size > SMALL_FILE else np.zeros((1, 1), np.uint8)
-    if header is None:
-        raise ImageError(f"{path}: not an image OpenCV can read")
-    if header.shape[0] * header.shape[1] * 64 > MAX_PIXELS:
-        raise ImageError(f"{path}: image larger than {MAX_PIXELS // 1_000_000} megapixels")
+    width, height = _header_size(path, data)
+    if width * height > MAX_PIXELS:
+        raise ImageError(f"{path}: {width}x{height} is larger than {MAX_PIXELS // 1_000_000} megapixels")
     # ANYDEPTH keeps 16-bit, ANYCOLOR keeps gray/alpha information; EXIF rotation still applies.
     image = cv2.imdecode(data, cv2.IMREAD_ANYCOLOR | cv2.IMREAD_ANYDEPTH)
     if image is None:
@@ -61,6 +54,32 @@ def read_image(path: str | Path) -> np.ndarray:
     if min(image.shape[:2]) < MIN_SIDE:
         raise ImageError(f"{path}: {image.shape[1]}x{image.shape[0]} pixels is too small to hold a face")
     return to_bgr8(image)
+
+
+def _header_size(path: Path, data: np.ndarray) -> tuple[int, int]:
+    """(width, height) before any pixel is decoded: Pillow reads only the file's header (OpenCV
+    has no header-only read). For a format Pillow does not know, an 8x reduced decode by OpenCV."""
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # we refuse those ourselves
+            with Image.open(path) as image:
+                return image.size
+    except Image.DecompressionBombError as exc:
+        raise ImageError(f"{path}: larger than {MAX_PIXELS // 1_000_000} megapixels ({exc})") from None
+    except (UnidentifiedImageError, OSError, ValueError):
+        pass
+    # OpenCV cannot reduce an image under 8 px on a side (it raises): such a small file is decoded whole.
+    try:
+        reduced = cv2.imdecode(data, cv2.IMREAD_REDUCED_GRAYSCALE_8)
+    except cv2.error:
+        reduced = None if data.size > SMALL_FILE else np.zeros((1, 1), np.uint8)
+    if reduced is None:
+        raise ImageError(f"{path}: not an image OpenCV can read")
+    return reduced.shape[1] * 8, reduced.shape[0] * 8
 
 
 def iter_image_paths(paths: Iterable[str | Path]) -> Iterator[Path]:

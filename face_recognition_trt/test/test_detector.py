@@ -115,3 +115,35 @@ def test_same_person_closer_than_different_people(pipeline, read):
     same = [obama[0] @ obama[1], obama[0] @ obama[2], obama[1] @ obama[2], biden[0] @ biden[1]]
     different = [o @ b for o in obama for b in biden] + [o @ kit for o in obama] + [b @ kit for b in biden]
     assert min(same) > max(different)
+
+
+def test_a_frame_over_the_working_size_is_searched_downscaled_in_its_own_pixels(pipeline, read):
+    """Work per frame is bounded (mtcnn.MAX_WORK_PIXELS); the faces come back in the frame's pixels."""
+    import cv2
+    from face_recognition_trt.mtcnn import MAX_WORK_PIXELS
+
+    photo = read("groups/faceapi_sample1.jpg")
+    big = cv2.resize(photo, None, fx=3.0, fy=3.0, interpolation=cv2.INTER_LINEAR)
+    assert big.shape[0] * big.shape[1] > 2 * MAX_WORK_PIXELS
+    small, large = pipeline.detect(photo), pipeline.detect(big)
+    assert len(large) == len(small) >= 3
+    order_s, order_l = np.argsort(small.boxes[:, 0]), np.argsort(large.boxes[:, 0])
+    np.testing.assert_allclose(large.boxes[order_l] / 3.0, small.boxes[order_s], atol=12)
+    np.testing.assert_allclose(large.landmarks[order_l] / 3.0, small.landmarks[order_s], atol=6)
+
+
+def test_a_header_claiming_a_huge_image_is_refused_before_decoding(tmp_path):
+    import struct
+    import zlib
+
+    from face_recognition_trt.errors import ImageError
+    from face_recognition_trt.image_io import read_image
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    ihdr = struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0)  # 30000x30000 RGB: 2.7 GB of pixels
+    path = tmp_path / "bomb.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)))
+    with pytest.raises(ImageError, match="megapixels"):
+        read_image(path)
