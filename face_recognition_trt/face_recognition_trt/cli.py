@@ -90,6 +90,12 @@ def _count(text: str) -> int:
     return number
 
 
+ERASE_PENDING = (
+    "another process is reading the gallery, so a copy of the deleted data stays in its write-ahead "
+    "log until that process closes it; run `identities scrub` then to erase it"
+)
+
+
 def _gallery_only(args):
     """Open the gallery without loading any network (list, forget, rename, export)."""
     from .embed import load_embedder_spec
@@ -308,11 +314,16 @@ def cmd_identities(args) -> int:
                 print("\n".join(f"{i.name}\t{i.samples}" for i in items) or "no identities enrolled")
         elif action == "forget":
             removed = gallery.forget(args.name)
+            pending = gallery.erase_pending
             _emit(
-                {"forgotten": args.name, "samples_removed": removed},
+                {"forgotten": args.name, "samples_removed": removed, "erase_pending": pending},
                 args.json,
-                f"forgot {args.name} ({removed} samples removed)",
+                f"forgot {args.name} ({removed} samples removed)" + (f"; {ERASE_PENDING}" if pending else ""),
             )
+        elif action == "scrub":
+            done = gallery.scrub()
+            _emit({"erased": done}, args.json, "erased" if done else ERASE_PENDING)
+            return 0 if done else 1
         elif action == "rename":
             gallery.rename(args.old, args.new)
             _emit({"renamed": args.old, "to": args.new}, args.json, f"renamed {args.old} -> {args.new}")
@@ -635,6 +646,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_action("list", "enrolled identities and their sample counts")
     add_action("forget", "remove an identity and all its data", "name")
     add_action("rename", "rename an identity", "old", "new")
+    add_action("scrub", "erase the copies of forgotten data that a reader kept (see forget)")
     add_action("export", "write the gallery to a JSON file (to move it to another robot)", "file")
     imp = add_action(
         "import", "add identities from a gallery export (FILE) or photos (DIR/name/*.jpg, DIR/name.jpg)", "source"

@@ -25,6 +25,7 @@ from .errors import GalleryError
 from .names import validate_name
 
 SCHEMA_VERSION = 1
+SCRUB_WAIT_S = 1.0  # how long forget waits for other readers before reporting the erase as pending
 UNIT_TOLERANCE = 1e-3  # embedders L2-normalise their output; float32 keeps the length within 1e-6
 
 SCHEMA = """
@@ -100,6 +101,8 @@ class Gallery:
         """busy_timeout: seconds to wait for another process that holds the file's write lock."""
         self.path = Path(path)
         self.embedder, self.embedder_version, self.dim = embedder, embedder_version, dim
+        self.busy_timeout = busy_timeout
+        self.erase_pending = False  # forget could not scrub the file yet (another process reads it)
         self._lock = threading.RLock()
         self._create_file()
         try:
@@ -301,7 +304,11 @@ class Gallery:
 
     @_sqlite_errors
     def forget(self, name: str) -> int:
-        """Delete an identity and all its samples, and scrub them from the file. Returns samples removed."""
+        """Delete an identity and all its samples, and scrub them from the file. Returns samples removed.
+
+        `erase_pending` then says whether a copy of the deleted data is still on disk: another
+        process reading the gallery holds the old pages in the write-ahead log until it closes.
+        """
         with self._transaction():
             found = self._find(name)
             if not found:
@@ -312,15 +319,26 @@ class Gallery:
         return removed
 
     @_sqlite_errors
-    def scrub(self) -> None:
-        """Move the WAL into the file and rebuild it, so deleted pages leave no copy behind."""
-        with self._lock:
-            self._scrub()
+    def scrub(self) -> bool:
+        """Move the WAL into the file and rebuild it, so deleted pages leave no copy behind.
 
-    def _scrub(self) -> None:
-        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        self.conn.execute("VACUUM")
-        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        Returns True when that is done. While another process reads the gallery it cannot be: then
+        this returns False at once (after SCRUB_WAIT_S) rather than wait, and `erase_pending` stays
+        True until a later scrub (the next forget, or `identities scrub`) completes.
+        """
+        with self._lock:
+            self.erase_pending = not self._scrub()
+            return not self.erase_pending
+
+    def _scrub(self) -> bool:
+        self.conn.execute(f"PRAGMA busy_timeout = {int(SCRUB_WAIT_S * 1000)}")
+        try:
+            if self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]:
+                return False  # a reader holds old pages; VACUUM would wait for it too
+            self.conn.execute("VACUUM")
+            return not self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        finally:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
 
     @_sqlite_errors
     def rename(self, old: str, new: str) -> None:

@@ -111,6 +111,11 @@ class IdentityServices:
             response.samples_removed = self.recognizer.gallery.forget(request.name)
             response.success = True
             response.message = f"forgot {request.name}"
+            if self.recognizer.gallery.erase_pending:
+                response.message += (
+                    "; another process is reading the gallery: a copy of the deleted data stays in its "
+                    "write-ahead log until it closes (then forget again or run `identities scrub`)"
+                )
             self.node.get_logger().info(response.message)
         except FaceRecognitionError as exc:
             response.message = str(exc)
