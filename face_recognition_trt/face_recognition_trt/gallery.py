@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import sqlite3
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,9 +69,27 @@ def _sqlite_errors(method):
         try:
             return method(self, *args, **kwargs)
         except sqlite3.Error as exc:
-            raise GalleryError(f"gallery {self.path}: {exc}") from exc
+            raise GalleryError(f"gallery {self.path}: {exc}{_disk_note(self.path)}") from exc
 
     return wrapper
+
+
+LOW_DISK_BYTES = 1 << 20  # less free space than this next to the gallery counts as a full disk
+
+
+def _free_bytes(path: Path) -> int | None:
+    try:
+        return shutil.disk_usage(path.parent).free
+    except OSError:
+        return None
+
+
+def _disk_note(path: Path) -> str:
+    """Names the disk when it is (nearly) full: the real cause behind SQLite's I/O errors."""
+    free = _free_bytes(path)
+    if free is None or free >= LOW_DISK_BYTES:
+        return ""
+    return f" (the disk holding {path.parent} is full: {free} bytes free)"
 
 
 @dataclass
@@ -103,6 +123,7 @@ class Gallery:
         self.embedder, self.embedder_version, self.dim = embedder, embedder_version, dim
         self.busy_timeout = busy_timeout
         self.erase_pending = False  # forget could not scrub the file yet (another process reads it)
+        self.read_only: str | None = None  # why the gallery could only be opened read-only
         self._lock = threading.RLock()
         self._create_file()
         try:
@@ -116,11 +137,28 @@ class Gallery:
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = FULL")
         except sqlite3.DatabaseError as exc:
-            raise GalleryError(f"{self.path} is not a usable gallery ({exc}); it was left untouched") from exc
+            if not self._open_read_only_when_disk_full():
+                raise GalleryError(
+                    f"{self.path} is not a usable gallery ({exc}){_disk_note(self.path)}; it was left untouched"
+                ) from exc
         self._matrix: GalleryMatrix | None = None
         self._version_seen: tuple[int, int] = (-1, -1)  # (data_version: other writers, total_changes: ours)
 
     # --- opening ---------------------------------------------------------------------------------
+
+    def _open_read_only_when_disk_full(self) -> bool:
+        """On a full disk SQLite cannot even open a WAL database (its index file needs space): open the
+        file read-only and as it is, so that recognition goes on; every write then says why it is
+        refused. Changes not yet moved from the write-ahead log into the file are not seen."""
+        free = _free_bytes(self.path)
+        if free is None or free >= LOW_DISK_BYTES or not self.path.exists():
+            return False
+        uri = f"file:{urllib.parse.quote(str(self.path.resolve()))}?mode=ro&immutable=1"
+        self.conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        self._file_id = self._stat_id()
+        self.read_only = f"the disk holding {self.path.parent} is full ({free} bytes free)"
+        self._init_or_check()
+        return True
 
     def _create_file(self) -> None:
         directory = self.path.parent
@@ -190,6 +228,8 @@ class Gallery:
         return st.st_dev, st.st_ino
 
     def _transaction(self):
+        if self.read_only:
+            raise GalleryError(f"gallery {self.path} is open read-only: {self.read_only}; free space and restart")
         # A gallery file deleted (or replaced) while open would take every later write with it
         # when the process ends: refuse the write instead of reporting success.
         try:

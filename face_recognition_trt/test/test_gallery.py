@@ -489,3 +489,47 @@ def test_crash_test_script_kills_during_every_kind_of_write(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     result = json.loads(proc.stdout.splitlines()[-1])
     assert result["kills"] == 12 and result["operations_reported"] > 12
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 600 KiB file system of its own (tmpfs), to fill up; needs root, skips without."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {done.stderr.decode().strip()}")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=False)
+
+
+def fill(disk: Path) -> None:
+    try:
+        with open(disk / "filler", "wb") as f:
+            while True:
+                f.write(b"\0" * 4096)
+                f.flush()
+    except OSError:
+        pass
+
+
+def test_a_full_disk_keeps_recognition_going_and_names_the_disk(small_disk):
+    path = small_disk / "g.db"
+    with open_gallery(path) as g:
+        g.enroll("Alice", [Sample(unit(1), 0.9)])
+    fill(small_disk)
+    with open_gallery(path) as g:  # it used to refuse to open at all: recognition stopped
+        assert g.matrix().names == ["Alice"] and "full" in g.read_only
+        with pytest.raises(GalleryError, match=f"disk holding {small_disk} is full"):
+            g.enroll("Bob", [Sample(unit(2), 0.9)])
+
+
+def test_a_disk_that_fills_while_running_names_the_disk(small_disk):
+    path = small_disk / "g.db"
+    with open_gallery(path) as g:
+        g.enroll("Alice", [Sample(unit(1), 0.9)])
+        fill(small_disk)
+        with pytest.raises(GalleryError, match="full") as caught:
+            g.enroll("Bob", [Sample(unit(k), 0.9) for k in range(2, 200)])
+        assert "rollback" not in str(caught.value)
+        assert g.matrix().names == ["Alice"]
