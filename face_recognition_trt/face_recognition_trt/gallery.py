@@ -137,7 +137,7 @@ class Gallery:
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = FULL")
         except sqlite3.DatabaseError as exc:
-            if not self._open_read_only_when_disk_full():
+            if not self._open_read_only_when_unwritable():
                 raise GalleryError(
                     f"{self.path} is not a usable gallery ({exc}){_disk_note(self.path)}; it was left untouched"
                 ) from exc
@@ -146,17 +146,26 @@ class Gallery:
 
     # --- opening ---------------------------------------------------------------------------------
 
-    def _open_read_only_when_disk_full(self) -> bool:
-        """On a full disk SQLite cannot even open a WAL database (its index file needs space): open the
-        file read-only and as it is, so that recognition goes on; every write then says why it is
-        refused. Changes not yet moved from the write-ahead log into the file are not seen."""
+    def _open_read_only_when_unwritable(self) -> bool:
+        """On a full disk, a read-only file system or in a folder we may not write, SQLite cannot even
+        open a WAL database (its index file must be written): open the file read-only and as it is,
+        so that recognition goes on; every write then says why it is refused. Changes not yet moved
+        from the write-ahead log into the file are not seen."""
+        if not self.path.exists():
+            return False
         free = _free_bytes(self.path)
-        if free is None or free >= LOW_DISK_BYTES or not self.path.exists():
+        if os.statvfs(self.path.parent).f_flag & os.ST_RDONLY:
+            reason = f"{self.path.parent} is on a read-only file system"
+        elif not os.access(self.path.parent, os.W_OK):
+            reason = f"{self.path.parent} is not writable by this user"
+        elif free is not None and free < LOW_DISK_BYTES:
+            reason = f"the disk holding {self.path.parent} is full ({free} bytes free)"
+        else:
             return False
         uri = f"file:{urllib.parse.quote(str(self.path.resolve()))}?mode=ro&immutable=1"
         self.conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
         self._file_id = self._stat_id()
-        self.read_only = f"the disk holding {self.path.parent} is full ({free} bytes free)"
+        self.read_only = reason
         self._init_or_check()
         return True
 
@@ -229,7 +238,7 @@ class Gallery:
 
     def _transaction(self):
         if self.read_only:
-            raise GalleryError(f"gallery {self.path} is open read-only: {self.read_only}; free space and restart")
+            raise GalleryError(f"gallery {self.path} is open read-only: {self.read_only}; fix that and restart")
         # A gallery file deleted (or replaced) while open would take every later write with it
         # when the process ends: refuse the write instead of reporting success.
         try:

@@ -500,7 +500,7 @@ def small_disk(tmp_path):
     if done.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here (needs root): {done.stderr.decode().strip()}")
     yield mount
-    subprocess.run(["umount", str(mount)], check=False)
+    subprocess.run(["umount", "--lazy", str(mount)], check=False)  # lazy: never left mounted by a straggler
 
 
 def fill(disk: Path) -> None:
@@ -522,6 +522,17 @@ def test_a_full_disk_keeps_recognition_going_and_names_the_disk(small_disk):
         assert g.matrix().names == ["Alice"] and "full" in g.read_only
         with pytest.raises(GalleryError, match=f"disk holding {small_disk} is full"):
             g.enroll("Bob", [Sample(unit(2), 0.9)])
+
+
+def test_a_gallery_on_a_read_only_file_system_can_still_be_read(small_disk):
+    path = small_disk / "g.db"
+    with open_gallery(path) as g:
+        g.enroll("Alice", [Sample(unit(1), 0.9)])
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    with open_gallery(path) as g:  # it could not even be listed
+        assert [i.name for i in g.list()] == ["Alice"] and "read-only file system" in g.read_only
+        with pytest.raises(GalleryError, match="read-only"):
+            g.forget("Alice")
 
 
 def test_a_disk_that_fills_while_running_names_the_disk(small_disk):
