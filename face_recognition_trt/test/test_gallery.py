@@ -18,6 +18,8 @@ from face_recognition_trt.errors import GalleryError
 from face_recognition_trt.gallery import Gallery, Sample
 from face_recognition_trt.gallery_transfer import export_gallery, import_gallery
 from face_recognition_trt.names import validate_name
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 DIM = 128
 
@@ -544,3 +546,32 @@ def test_a_disk_that_fills_while_running_names_the_disk(small_disk):
             g.enroll("Bob", [Sample(unit(k), 0.9) for k in range(2, 200)])
         assert "rollback" not in str(caught.value)
         assert g.matrix().names == ["Alice"]
+
+
+# Any JSON at all: an import is a clean GalleryError or a success, and all or nothing.
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=12,
+)
+_sample = st.fixed_dictionaries(
+    {"embedding": st.one_of(st.text(max_size=12), st.just(""), _json), "quality": _json}, optional={"created": _json}
+)
+_identity = st.fixed_dictionaries(
+    {"name": st.one_of(st.text(max_size=10), _json), "samples": st.lists(_sample, max_size=2)}
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(identities=st.one_of(_json, st.lists(_identity, max_size=3)), version=st.one_of(st.just(1), _json))
+def test_any_import_file_is_a_clean_error_or_a_clean_import(tmp_path, identities, version):
+    path = tmp_path / "g.db"
+    with open_gallery(path) as g:
+        if not g.list():
+            g.enroll("Alice", [Sample(unit(1), 0.9)])
+        before = [(i.name, i.samples) for i in g.list()]
+        try:
+            import_gallery(g, export_of(tmp_path, identities, version=version), merge=True)
+        except GalleryError:
+            assert [(i.name, i.samples) for i in g.list()] == before  # nothing half imported
+        assert all(np.isfinite(g.matrix().embeddings).all() for _ in [0])

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from face_recognition_trt.errors import ImageError
 from face_recognition_trt.ros.image_conversion import SUPPORTED, bgr_to_image, image_to_array, image_to_bgr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 rosbags_image = pytest.importorskip("rosbags.image", reason="pip install rosbags-image (test extra)")
 typesys = pytest.importorskip("rosbags.typesys")
@@ -127,3 +129,30 @@ def test_odd_width_yuv422_is_refused_with_the_reason():
 
     with pytest.raises(ImageError, match="odd width 3"):
         image_to_bgr(Msg())
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    height=st.integers(-2, 40),
+    width=st.integers(-2, 40),
+    encoding=st.sampled_from(["bgr8", "rgb8", "mono8", "mono16", "yuv422", "yuyv", "bgra8", "16UC1", "jpeg", ""]),
+    step=st.integers(-5, 200),
+    size=st.integers(0, 5000),
+    big_endian=st.integers(0, 1),
+)
+def test_any_malformed_image_message_is_an_image_error(height, width, encoding, step, size, big_endian):
+    """Whatever a publisher sends, conversion gives a frame or an ImageError: never another exception."""
+    from face_recognition_trt.errors import ImageError
+    from face_recognition_trt.ros.image_conversion import image_to_bgr
+
+    class Msg:
+        pass
+
+    msg = Msg()
+    msg.height, msg.width, msg.encoding, msg.step, msg.is_bigendian = height, width, encoding, step, big_endian
+    msg.data = bytes(size)
+    try:
+        frame = image_to_bgr(msg)
+    except ImageError:
+        return
+    assert frame.shape == (height, width, 3) and frame.dtype == np.uint8
