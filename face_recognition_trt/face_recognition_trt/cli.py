@@ -208,19 +208,22 @@ def cmd_embed(args) -> int:
     failures, on_error = _image_error(args)
     for path, image in _each_image(args.images, on_error):
         result = pipeline.process(image)
+        # every face; those beyond --max-faces are listed unchecked, without an embedding
         faces = [
             {
                 "box": [round(float(v), 1) for v in f.box],
                 "score": round(f.score, 4),
-                "embedding": [round(float(v), 6) for v in f.embedding],
+                "checked": f.embedding is not None,
+                "embedding": None if f.embedding is None else [round(float(v), 6) for v in f.embedding],
             }
             for f in result.faces
-            if f.embedding is not None
         ]
+        checked = sum(f["checked"] for f in faces)
         _emit(
             {"path": str(path), "embedder": pipeline.embedder.spec.name, "faces": faces},
             args.json,
-            f"{path}: {len(faces)} embedding(s) of {pipeline.embedder.spec.dim} values",
+            f"{path}: {checked} embedding(s) of {pipeline.embedder.spec.dim} values"
+            + (f", {len(faces) - checked} face(s) unchecked (over --max-faces)" if checked < len(faces) else ""),
         )
     return 1 if failures else 0
 
@@ -389,7 +392,6 @@ def _identities_import(args) -> int:
 def cmd_recognize(args) -> int:
     import cv2
 
-    from .camera import CameraConfig, FrameSource
     from .draw import annotate
     from .image_io import VIDEO_SUFFIXES, iter_image_paths, read_image
 
@@ -402,57 +404,84 @@ def cmd_recognize(args) -> int:
             f"{path}: " + (", ".join(f"{f.identity} ({f.similarity:.2f})" for f in faces) or "no faces"),
         )
 
-    stream = args.camera is not None or (args.path and Path(args.path).suffix.lower() in VIDEO_SUFFIXES)
+    # Inputs: the camera, or every path given (folders expanded to their images, videos kept whole).
+    if args.camera is not None:
+        inputs: list = [args.camera]
+    else:
+        inputs = [
+            p
+            for given in args.paths
+            for p in ([Path(given)] if Path(given).suffix.lower() in VIDEO_SUFFIXES else iter_image_paths([given]))
+        ]
+        if not inputs:
+            raise FaceRecognitionError(f"no images or videos in {', '.join(args.paths)}")
+    several = len(inputs) > 1 or any(Path(p).is_dir() for p in args.paths)
     if out:
-        _check_output(out, video=bool(stream), folder=not stream and args.path and Path(args.path).is_dir())
-    if stream:
-        rec = _recognizer(args, track=not args.no_track)  # one stream: faces keep a track id
-        source = FrameSource(CameraConfig(source=str(args.camera) if args.camera is not None else args.path))
-        expected = source.frame_count()
-        writer = None
-        n = -1
-        try:
-            for n, frame in enumerate(source):
-                faces, _ = rec.recognize(frame)
-                report(f"{args.path or 'camera'}#{n}", faces)
-                if out:
-                    if writer is None:
-                        writer = cv2.VideoWriter(
-                            str(out), cv2.VideoWriter_fourcc(*"mp4v"), 15, (frame.shape[1], frame.shape[0])
-                        )
-                    writer.write(annotate(frame, faces))
-                if args.max_frames and n + 1 >= args.max_frames:
-                    break
-        finally:
-            source.close()
-            if writer is not None:
-                writer.release()
-        if expected and not args.max_frames and n + 1 < expected:
-            print(f"error: {args.path}: decoded {n + 1} of {expected} frames (a damaged video?)", file=sys.stderr)
-            return 1
-        return 0
-    if not args.path:
-        raise SystemExit("face-recognition-trt: error: give PATH or --camera N")
-    rec = _recognizer(args)  # separate photos: nothing to track
-    paths = list(iter_image_paths([args.path]))
-    if out and len(paths) > 1:
-        out.mkdir(parents=True, exist_ok=True)
+        single_video = not several and (args.camera is not None or inputs[0].suffix.lower() in VIDEO_SUFFIXES)
+        _check_output(out, video=single_video, folder=several)
+        if several:
+            out.mkdir(parents=True, exist_ok=True)
+    photos = None  # one recognizer for all the photos: separate photos, nothing to track
     failures = 0
-    for path in paths:
+    from tqdm import tqdm
+
+    progress = tqdm(
+        inputs, unit="input", file=sys.stderr, leave=False, disable=len(inputs) < 10 or not sys.stderr.isatty()
+    )
+    for source in progress:
+        if args.camera is not None or source.suffix.lower() in VIDEO_SUFFIXES:
+            target = out / f"{Path(source).stem}.mp4" if out and several else out
+            failures += _recognize_stream(args, source, target, report)
+            continue
+        photos = photos or _recognizer(args)
         try:
-            image = read_image(path)
+            image = read_image(source)
         except FaceRecognitionError as exc:
             failures += 1
             print(f"error: {exc}", file=sys.stderr)
             continue
-        faces, _ = rec.recognize(image)
-        report(str(path), faces)
+        faces, _ = photos.recognize(image)
+        report(str(source), faces)
         if out:
-            target = out / path.name if out.is_dir() else out
+            target = out / source.name if several else out
             if not cv2.imwrite(str(target), annotate(image, faces)):
                 failures += 1
                 print(f"error: could not write {target}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _recognize_stream(args, source, out: Path | None, report) -> int:
+    """A video file or a camera, frame by frame, faces tracked across frames; 1 when frames were lost."""
+    import cv2
+
+    from .camera import CameraConfig, FrameSource
+    from .draw import annotate
+
+    rec = _recognizer(args, track=not args.no_track)  # one stream: faces keep a track id
+    frames = FrameSource(CameraConfig(source=str(source)))
+    name = "camera" if args.camera is not None else str(source)
+    expected = frames.frame_count()
+    writer = None
+    n = -1
+    try:
+        for n, frame in enumerate(frames):
+            faces, _ = rec.recognize(frame)
+            report(f"{name}#{n}", faces)
+            if out:
+                if writer is None:
+                    size = (frame.shape[1], frame.shape[0])
+                    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), 15, size)
+                writer.write(annotate(frame, faces))
+            if args.max_frames and n + 1 >= args.max_frames:
+                break
+    finally:
+        frames.close()
+        if writer is not None:
+            writer.release()
+    if expected and not args.max_frames and n + 1 < expected:
+        print(f"error: {name}: decoded {n + 1} of {expected} frames (a damaged video?)", file=sys.stderr)
+        return 1
+    return 0
 
 
 def _check_output(out: Path, video: bool, folder: bool) -> None:
@@ -656,8 +685,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--thumbnails", action="store_true", help="photos: keep a 64x64 thumbnail of each sample")
     imp.add_argument("--min-enroll-face", type=_setting("min_enroll_face"), help="smallest face to enroll, pixels")
 
-    r = add("recognize", cmd_recognize, "name the faces in images, a folder, a video or a camera")
-    r.add_argument("path", nargs="?")
+    r = add("recognize", cmd_recognize, "name the faces in images, folders, videos or a camera")
+    r.add_argument("paths", nargs="*", metavar="PATH", help="images, folders of images, videos")
     r.add_argument("--camera", type=int, help="camera device index")
     r.add_argument("--output", help="annotated image, folder or video to write")
     r.add_argument("--threshold", type=_setting("threshold"), help="similarity threshold (default: the embedder's)")
@@ -678,7 +707,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
-    if args.command == "recognize" and args.path is None and args.camera is None:
+    if args.command == "recognize" and not args.paths and args.camera is None:
         parser.error("recognize needs PATH or --camera N")
     try:
         return args.func(args)

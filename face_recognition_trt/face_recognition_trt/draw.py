@@ -7,10 +7,12 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from .names import UNKNOWN
+from .names import UNCHECKED, UNKNOWN
 
 KNOWN_COLOUR = (80, 200, 60)  # BGR green
 UNKNOWN_COLOUR = (40, 40, 230)  # BGR red
+UNCHECKED_COLOUR = (160, 160, 160)  # grey: a face not compared (a crowd beyond max_faces)
+COLOURS = {None: UNKNOWN_COLOUR, UNKNOWN: UNKNOWN_COLOUR, UNCHECKED: UNCHECKED_COLOUR}
 
 
 def annotate(frame: np.ndarray, faces: Sequence, landmarks: bool = True) -> np.ndarray:
@@ -23,8 +25,13 @@ def annotate(frame: np.ndarray, faces: Sequence, landmarks: bool = True) -> np.n
     for face in faces:
         x1, y1, x2, y2 = (int(round(v)) for v in face.box)
         identity = getattr(face, "identity", None)
-        colour = UNKNOWN_COLOUR if identity in (None, UNKNOWN) else KNOWN_COLOUR
-        label = f"{identity} {face.similarity:.2f}" if identity else f"face {face.score:.2f}"
+        colour = COLOURS.get(identity, KNOWN_COLOUR)
+        if not identity:
+            label = f"face {face.score:.2f}"
+        elif identity == UNCHECKED:
+            label = identity  # never compared: there is no similarity to show
+        else:
+            label = f"{identity} {face.similarity:.2f}"
         cv2.rectangle(out, (x1, y1), (x2, y2), colour, thickness)
         scale = 0.5 * thickness
         (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)

@@ -17,7 +17,8 @@ from .errors import GalleryError
 
 MAX_NAME = 64
 UNKNOWN = "unknown"  # what the matcher reports for a face nobody enrolled
-RESERVED = (UNKNOWN, "unchecked", "uncertain")  # outcomes the recogniser reports instead of a name
+UNCHECKED = "unchecked"  # a face that was not compared at all (beyond max_faces in a crowd)
+RESERVED = (UNKNOWN, UNCHECKED, "uncertain")  # outcomes the recogniser reports instead of a name
 
 # Invisible but allowed inside a name: the joiners of emoji sequences and of some scripts.
 JOINERS = {"\u200d", "\u200c"}

@@ -15,7 +15,7 @@ from .errors import EnrollmentError
 from .gallery import Gallery, Sample, default_gallery_path
 from .match import DEFAULT_THRESHOLDS, Matcher
 from .mtcnn import Detections
-from .names import UNKNOWN, validate_name
+from .names import UNCHECKED, validate_name
 from .pipeline import FacePipeline, FrameResult
 from .quality import QualityConfig, check_quality, check_upright, choose_face
 from .settings import default, value
@@ -120,7 +120,7 @@ class Recognizer:
             m = next(matches) if face.embedding is not None else None
             out.append(
                 RecognizedFace(
-                    face.box, face.score, face.landmarks, m.identity if m else UNKNOWN, m.similarity if m else 0.0
+                    face.box, face.score, face.landmarks, m.identity if m else UNCHECKED, m.similarity if m else 0.0
                 )
             )
         if self.tracker is not None:

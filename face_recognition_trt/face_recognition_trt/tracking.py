@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .names import UNCHECKED
+
 
 @dataclass
 class Track:
@@ -71,8 +73,13 @@ class FaceTracker:
             updated.add(track.track_id)
             face.track_id = track.track_id
             # The track's name wins over one frame's: a name needs a few frames to replace "unknown"
-            # (no flashes of a wrong name) and one bad frame does not lose a known person.
-            face.identity = track.vote(face.identity, self.decay)
+            # (no flashes of a wrong name) and one bad frame does not lose a known person. A face
+            # not compared this frame (a crowd beyond max_faces) keeps what its track knows.
+            if face.identity == UNCHECKED:
+                if track.votes:
+                    face.identity = max(track.votes, key=track.votes.get)
+            else:
+                face.identity = track.vote(face.identity, self.decay)
         for track in self.tracks:
             if track.track_id not in updated:
                 track.missed += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -177,6 +178,21 @@ def test_import_folder_ignores_hidden_entries(capsys, samples, tmp_path, models_
     assert json.loads(out) == [{"name": "Joe Biden", "samples": 1}]
 
 
+def test_faces_beyond_max_faces_are_unchecked_not_unknown(capsys, samples, tmp_path, models_dir):
+    """A face that was never compared is not reported as a stranger."""
+    g = tmp_path / "g.db"
+    run(capsys, "--gallery", g, "enroll", "Joe Biden", samples / "portraits/joe_biden_1.jpg")
+    group = samples / "groups/faceapi_sample1.jpg"
+    code, out, _ = run(capsys, "--gallery", g, "--max-faces", "1", "recognize", "--json", group)
+    faces = json.loads(out)["faces"]
+    assert code == 0 and len(faces) >= 3
+    assert sorted(f["identity"] for f in faces).count("unchecked") == len(faces) - 1
+    code, out, _ = run(capsys, "--max-faces", "1", "embed", "--json", group)
+    faces = json.loads(out)["faces"]
+    assert [f["checked"] for f in faces].count(True) == 1 and len(faces) >= 3
+    assert all((f["embedding"] is None) != f["checked"] for f in faces)
+
+
 def test_recognize_video(capsys, samples, tmp_path, models_dir):
     frame = cv2.resize(cv2.imread(str(samples / "portraits/joe_biden_1.jpg")), (320, 240))
     video = tmp_path / "clip.avi"
@@ -290,3 +306,20 @@ def test_a_damaged_video_is_not_reported_as_done(capsys, tmp_path, samples, mode
     code, out, err = run(capsys, "--gallery", tmp_path / "g.db", "recognize", "--json", video)
     assert code == 1 and "of 20 frames" in err
     assert 0 < len(out.splitlines()) < 20
+
+
+def test_recognize_takes_several_paths_and_folders(capsys, samples, tmp_path, models_dir):
+    g = tmp_path / "g.db"
+    run(capsys, "--gallery", g, "enroll", "Kit Harington", samples / "portraits/kit_harington_1.jpg")
+    folder = tmp_path / "more"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes((samples / "portraits/kit_harington_2.jpg").read_bytes())
+    out = tmp_path / "annotated"
+    code, stdout, err = run(
+        capsys, "--gallery", g, "recognize", "--json", samples / "portraits/joe_biden_1.jpg", folder, "--output", out
+    )
+    assert code == 0, err
+    docs = [json.loads(line) for line in stdout.splitlines()]  # one line per image
+    assert [Path(d["path"]).name for d in docs] == ["joe_biden_1.jpg", "a.jpg"]
+    assert docs[1]["faces"][0]["identity"] == "Kit Harington"
+    assert sorted(p.name for p in out.iterdir()) == ["a.jpg", "joe_biden_1.jpg"]

@@ -65,3 +65,17 @@ def test_a_face_far_away_is_a_new_track_and_old_tracks_expire():
     back = [face(100, "alice")]
     tracker.update(back)
     assert back[0].track_id not in (first[0].track_id, jumped[0].track_id)  # ids are never reused
+
+
+def test_a_face_not_compared_in_one_frame_keeps_its_tracks_name():
+    from face_recognition_trt.names import UNCHECKED
+
+    tracker = FaceTracker()
+    for _ in range(3):
+        tracker.update([face(10, "alice")])
+    crowded = face(11, UNCHECKED)
+    tracker.update([crowded])
+    assert crowded.identity == "alice"
+    newcomer = face(400, UNCHECKED)
+    tracker.update([newcomer])
+    assert newcomer.identity == UNCHECKED  # nothing known about it: not a stranger either
