@@ -594,7 +594,7 @@ def add_global_options(p: argparse.ArgumentParser, gallery: Path | None, embedde
         default=default(None),
         help="TensorRT INT8: folder of face photos to calibrate the embedder with",
     )
-    for name in ("min_face", "score_threshold", "max_faces"):
+    for name in ("min_face", "score_threshold", "max_faces", "border_pad"):
         setting = settings.ALL[name]
         p.add_argument(setting.flag, type=_setting(name), default=default(setting.default), help=setting.description)
     p.add_argument("-v", "--verbose", action="store_true", default=default(False))

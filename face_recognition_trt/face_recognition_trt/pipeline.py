@@ -67,6 +67,7 @@ class PipelineConfig:
                 min_face=value(values, "min_face"),
                 factor=value(values, "scale_factor"),
                 thresholds=(0.6, 0.7, value(values, "score_threshold")),
+                border_pad=value(values, "border_pad"),
             ),
             max_faces=value(values, "max_faces"),
             max_frame=(value(values, "max_frame_height"), value(values, "max_frame_width")),
@@ -89,10 +90,14 @@ class FacePipeline:
         self.embedder = Embedder(load_embedder_spec(cfg.embedder), cfg.models_dir, cfg.backend, calibration_chips)
 
     def update(
-        self, min_face: float | None = None, scale_factor: float | None = None, score_threshold: float | None = None
+        self,
+        min_face: float | None = None,
+        scale_factor: float | None = None,
+        score_threshold: float | None = None,
+        border_pad: float | None = None,
     ) -> None:
         """The detector settings that may change while running."""
-        self.detector.update(min_face, scale_factor, score_threshold)
+        self.detector.update(min_face, scale_factor, score_threshold, border_pad)
 
     @property
     def backend_name(self) -> str:

@@ -93,13 +93,14 @@ class Recognizer:
         min_face: float | None = None,
         scale_factor: float | None = None,
         score_threshold: float | None = None,
+        border_pad: float | None = None,
         threshold: float | None = None,
         margin: float | None = None,
         min_enroll_face: float | None = None,
     ) -> None:
         """Change the settings that may change while running (`settings.runtime_values`); None keeps
         a value, except `threshold`, where a negative value returns to the embedder's default."""
-        self.pipeline.update(min_face, scale_factor, score_threshold)
+        self.pipeline.update(min_face, scale_factor, score_threshold, border_pad)
         if threshold is not None:
             self.config.threshold = threshold if threshold >= 0 else None
             self.matcher.threshold = self._threshold(self.config.threshold)

@@ -85,6 +85,14 @@ DETECTION = (
     ),
     Setting("scale_factor", 0.709, "Image pyramid step", minimum=0.3, maximum=0.95, runtime=True),
     Setting("score_threshold", 0.7, "Final (O-Net) face probability", minimum=0.0, maximum=1.0, runtime=True),
+    Setting(
+        "border_pad",
+        0.1,
+        "Look for large faces cut by the frame's edge on a view framed by this much grey (0: off)",
+        minimum=0.0,
+        maximum=0.5,
+        runtime=True,
+    ),
 )
 RECOGNITION = (
     Setting("gallery", "", "Gallery file (SQLite); empty: the user's data dir"),

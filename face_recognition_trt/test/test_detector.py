@@ -147,3 +147,21 @@ def test_a_header_claiming_a_huge_image_is_refused_before_decoding(tmp_path):
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)))
     with pytest.raises(ImageError, match="megapixels"):
         read_image(path)
+
+
+def test_faces_cut_by_the_frame_edge_are_found(pipeline, read):
+    """A selfie of 7 people, some cut by the edge: MTCNN alone finds 4; the border pass 6 or more."""
+    selfie = read("groups/deepface_selfie_many_people.jpg")
+    height, width = selfie.shape[:2]
+    found = pipeline.detect(selfie)
+    try:
+        pipeline.update(border_pad=0.0)
+        plain = pipeline.detect(selfie)
+    finally:
+        pipeline.update(border_pad=0.1)
+    assert len(plain) == 4 and len(found) >= 6
+    boxes = found.boxes
+    outside = (boxes[:, 0] < 0) | (boxes[:, 1] < 0) | (boxes[:, 2] > width) | (boxes[:, 3] > height)
+    assert outside.sum() >= 2  # boxes stay in the frame's pixels and reach past its edge
+    # no false face on a painting at the border of a portrait (0.86 in the border pass: below its bar)
+    assert len(pipeline.detect(read("portraits/joe_biden_2.jpg"))) == 1
