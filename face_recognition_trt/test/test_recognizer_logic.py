@@ -1,0 +1,67 @@
+"""The recognizer's own logic (matching, run-time settings, tracking, unchecked faces) on a fake
+backend: no fetched models, npm, torch or ../shared needed (support/fake_backend.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from face_recognition_trt.mtcnn import Detections
+from face_recognition_trt.names import UNCHECKED, UNKNOWN
+
+
+@pytest.fixture
+def recognizer(monkeypatch, tmp_path):
+    from face_recognition_trt.pipeline import FacePipeline, PipelineConfig
+    from face_recognition_trt.recognizer import Recognizer, RecognizerConfig, open_gallery
+    from support import fake_backend
+
+    fake_backend.install(monkeypatch)
+    pipeline = FacePipeline(PipelineConfig.from_values({"max_faces": 2, "models_dir": str(tmp_path)}))
+    with open_gallery(tmp_path / "gallery.db", pipeline) as gallery:
+        yield Recognizer(pipeline, gallery, RecognizerConfig.from_values({"track_faces": True}))
+
+
+def frame_with_faces(count: int, seed: int = 0) -> tuple[np.ndarray, Detections]:
+    """A frame of `count` differently textured squares, each with face landmarks in it."""
+    rng = np.random.default_rng(seed)
+    frame = np.zeros((200, 100 * count, 3), np.uint8)
+    boxes, marks = [], []
+    for k in range(count):
+        x = 100 * k + 10
+        frame[20:180, x : x + 80] = rng.integers(0, 255, (160, 80, 3), dtype=np.uint8)
+        boxes.append([x, 20, x + 80, 180 - (10 * k)])  # different sizes: the largest are checked first
+        marks.append([[x + 25, 80], [x + 55, 80], [x + 40, 110], [x + 28, 140], [x + 52, 140]])
+    return frame, Detections(np.array(boxes, np.float32), np.full(count, 0.99, np.float32), np.array(marks, np.float32))
+
+
+def test_enrolled_faces_are_named_others_unknown_and_beyond_max_faces_unchecked(recognizer):
+    from face_recognition_trt.gallery import Sample
+
+    frame, detections = frame_with_faces(3)
+    result = recognizer.pipeline.embed_detections(frame, detections)
+    assert [f.embedding is None for f in result.faces] == [False, False, True]  # max_faces 2
+    recognizer.enroll("Ada", [Sample(result.faces[0].embedding, 0.9)])
+    faces, _ = recognizer.recognize_detections(frame, detections)
+    assert [f.identity for f in faces] == ["Ada", UNKNOWN, UNCHECKED]
+    assert faces[0].similarity == pytest.approx(1.0, abs=1e-5)
+
+
+def test_run_time_settings_reach_the_matcher(recognizer):
+    from face_recognition_trt.gallery import Sample
+
+    frame, detections = frame_with_faces(2)
+    embedded = recognizer.pipeline.embed_detections(frame, detections).faces
+    recognizer.enroll("Ada", [Sample(embedded[0].embedding, 0.9)])
+    recognizer.enroll("Bob", [Sample(embedded[1].embedding, 0.9)])
+    recognizer.update(threshold=1.0001 - 1e-4)  # stricter than any real match but the same chip
+    assert recognizer.recognize_detections(frame, detections)[0][0].identity == "Ada"
+    recognizer.update(margin=1.0)  # Ada cannot beat Bob, the second best, by 1.0
+    recognizer.tracker = None  # judge this frame alone
+    assert recognizer.recognize_detections(frame, detections)[0][0].identity == UNKNOWN
+
+
+def test_faces_keep_track_ids_across_frames(recognizer):
+    frame, detections = frame_with_faces(2)
+    first, _ = recognizer.recognize_detections(frame, detections)
+    second, _ = recognizer.recognize_detections(frame, detections)
+    assert [f.track_id for f in first] == [f.track_id for f in second] and None not in [f.track_id for f in first]
