@@ -89,15 +89,9 @@ class FacePipeline:
         self.detector = MtcnnDetector(cfg.models_dir, cfg.backend, cfg.detector, cfg.max_frame)
         self.embedder = Embedder(load_embedder_spec(cfg.embedder), cfg.models_dir, cfg.backend, calibration_chips)
 
-    def update(
-        self,
-        min_face: float | None = None,
-        scale_factor: float | None = None,
-        score_threshold: float | None = None,
-        border_pad: float | None = None,
-    ) -> None:
-        """The detector settings that may change while running."""
-        self.detector.update(min_face, scale_factor, score_threshold, border_pad)
+    def update(self, **detector_settings: float | None) -> None:
+        """The detector settings that may change while running (MtcnnDetector.update's)."""
+        self.detector.update(**detector_settings)
 
     @property
     def backend_name(self) -> str:

@@ -90,17 +90,15 @@ class Recognizer:
 
     def update(
         self,
-        min_face: float | None = None,
-        scale_factor: float | None = None,
-        score_threshold: float | None = None,
-        border_pad: float | None = None,
         threshold: float | None = None,
         margin: float | None = None,
         min_enroll_face: float | None = None,
+        **detector_settings: float | None,
     ) -> None:
-        """Change the settings that may change while running (`settings.runtime_values`); None keeps
-        a value, except `threshold`, where a negative value returns to the embedder's default."""
-        self.pipeline.update(min_face, scale_factor, score_threshold, border_pad)
+        """Change the settings that may change while running (`settings.runtime_values`): these,
+        and the detector's (min_face, scale_factor, score_threshold, border_pad). None keeps a value,
+        except `threshold`, where a negative value returns to the embedder's default."""
+        self.pipeline.update(**detector_settings)
         if threshold is not None:
             self.config.threshold = threshold if threshold >= 0 else None
             self.matcher.threshold = self._threshold(self.config.threshold)

@@ -193,13 +193,19 @@ def test_faces_beyond_max_faces_are_unchecked_not_unknown(capsys, samples, tmp_p
     assert all((f["embedding"] is None) != f["checked"] for f in faces)
 
 
-def test_recognize_video(capsys, samples, tmp_path, models_dir):
+def clip(samples, tmp_path, frames: int):
+    """A short 320x240 video of one portrait."""
     frame = cv2.resize(cv2.imread(str(samples / "portraits/joe_biden_1.jpg")), (320, 240))
     video = tmp_path / "clip.avi"
     writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 5, (320, 240))
-    for _ in range(4):
+    for _ in range(frames):
         writer.write(frame)
     writer.release()
+    return video
+
+
+def test_recognize_video(capsys, samples, tmp_path, models_dir):
+    video = clip(samples, tmp_path, 4)
     code, out, _ = run(capsys, "--gallery", tmp_path / "g.db", "recognize", "--json", video)
     assert code == 0
     lines = [json.loads(line) for line in out.splitlines()]
@@ -295,12 +301,7 @@ def test_unwritable_output_is_refused_before_any_work(capsys, tmp_path, samples,
 
 
 def test_a_damaged_video_is_not_reported_as_done(capsys, tmp_path, samples, models_dir):
-    frame = cv2.resize(cv2.imread(str(samples / "portraits/joe_biden_1.jpg")), (320, 240))
-    video = tmp_path / "clip.avi"
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 5, (320, 240))
-    for _ in range(20):
-        writer.write(frame)
-    writer.release()
+    video = clip(samples, tmp_path, 20)
     data = video.read_bytes()
     video.write_bytes(data[: len(data) // 2])  # the header still says 20 frames
     code, out, err = run(capsys, "--gallery", tmp_path / "g.db", "recognize", "--json", video)

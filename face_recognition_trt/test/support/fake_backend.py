@@ -29,6 +29,7 @@ def install(monkeypatch) -> None:
 
     monkeypatch.setattr(embed, "create_backend", lambda path, *args, **kwargs: FakeBackend(path))
     monkeypatch.setattr(mtcnn, "create_backend", lambda path, *args, **kwargs: FakeBackend(path))
+
     def no_model(models_dir: Path, name: str, file: str) -> Path:
         path = Path(models_dir) / file
         path.touch()  # an empty file where the model would be: the fake never reads it
