@@ -69,7 +69,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("video")
     parser.add_argument("--minutes", type=float, default=30.0)
-    parser.add_argument("--warmup", type=float, default=2.0, help="minutes before growth is counted")
+    parser.add_argument("--warmup", type=float, default=5.0, help="minutes before growth is counted (RSS settles)")
     parser.add_argument("--every", type=float, default=5.0, help="seconds between samples")
     parser.add_argument("--out", default="soak", help="prefix of the CSV, JSON and PNG written")
     args = parser.parse_args()
