@@ -26,8 +26,8 @@ def session_options(threads: int) -> ort.SessionOptions:
     # Every input shape differs (P-Net runs once per pyramid level of each frame size, R-Net, O-Net
     # and the embedder once per face count): ONNX Runtime's CPU arena and per-shape memory patterns
     # then only grow. Off, peak RSS over the 64 shared photos falls from 1.2 GB to 0.7 GB and stays
-    # there on a second pass (1.6 GB with them), and a 640x480 stream needs 250 MB instead of 350 MB
-    # at the same speed (docs/benchmarks.md).
+    # there on a second pass (1.6 GB with them), and a 640x480 stream needs 250 MB instead of 350 MB,
+    # for about 5 % of the frame time (docs/benchmarks.md).
     opts.enable_cpu_mem_arena = False
     opts.enable_mem_pattern = False
     return opts
