@@ -5,8 +5,8 @@ Runtime), samples the face_recognition_node's RSS every few seconds, and writes 
 summary and a PNG curve. Growth is measured from the end of the warm-up to the end.
 
     source tools/ros_env.sh
-    .venv/bin/python tools/make_video.py /tmp/soak.avi PHOTO [PHOTO ...]
-    .venv/bin/python tools/ros_soak.py /tmp/soak.avi --minutes 30 --out docs/soak
+    .venv/bin/python tools/make_video.py soak.avi PHOTO [PHOTO ...]
+    .venv/bin/python tools/ros_soak.py soak.avi --minutes 30 --out soak/soak
 """
 
 from __future__ import annotations

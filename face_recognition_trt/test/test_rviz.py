@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
 import time
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -35,18 +35,20 @@ def screen(ros2, tmp_path_factory):
     tools = [t for t in ("rviz2", "Xvfb", "import") if shutil.which(t) is None]
     if tools:
         _missing(f"not installed: {', '.join(tools)}")
-    number = 50 + os.getpid() % 400
+    # -displayfd: Xvfb picks a free display and writes its number once it accepts connections
     xvfb = subprocess.Popen(
-        ["Xvfb", f":{number}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL,
+        ["Xvfb", "-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 10
-    while not Path(f"/tmp/.X11-unix/X{number}").exists():
-        if xvfb.poll() is not None or time.monotonic() > deadline:
-            xvfb.kill()
-            _missing(f"Xvfb :{number} did not start")
-        time.sleep(0.1)
+    ready: list[bytes] = []
+    reader = threading.Thread(target=lambda: ready.append(xvfb.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(10)
+    if not ready or not ready[0].strip().isdigit():
+        xvfb.kill()
+        _missing("Xvfb did not start")
+    number = int(ready[0])
     runtime = tmp_path_factory.mktemp("xdg_runtime")
     runtime.chmod(0o700)
     env = {**os.environ, "DISPLAY": f":{number}", "LIBGL_ALWAYS_SOFTWARE": "1", "XDG_RUNTIME_DIR": str(runtime)}
