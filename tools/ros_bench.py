@@ -14,15 +14,15 @@ import json
 import os
 import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 import psutil
 import rclpy
 from diagnostic_msgs.msg import DiagnosticArray
+from rclpy.executors import SingleThreadedExecutor
+from ros_launch import start_desktop_launch
 from vision_msgs.msg import Detection2DArray
 
 NODES = ("camera_node", "face_recognition_node", "detector_node", "recognizer_node")
@@ -41,28 +41,8 @@ def node_processes(launch: psutil.Process) -> dict[str, psutil.Process]:
     return found
 
 
-def default_sigint() -> None:
-    """ros2 launch stops its nodes on SIGINT; a shell's background job would inherit it ignored."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def measure(video: str, mode: str, seconds: float, warmup: float) -> dict:
-    gallery = os.path.join(tempfile.mkdtemp(), "gallery.db")
-    launch = subprocess.Popen(
-        [
-            "ros2",
-            "launch",
-            "face_recognition_trt",
-            "desktop.launch.py",
-            f"camera_source:={video}",
-            "loop:=true",
-            f"mode:={mode}",
-            f"gallery:={gallery}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    launch = start_desktop_launch(video, f"mode:={mode}")
     rclpy.init()
     node = rclpy.create_node("ros_bench")
     arrivals: list[tuple[float, float, int]] = []  # (received, latency s, faces)
@@ -83,7 +63,9 @@ def measure(video: str, mode: str, seconds: float, warmup: float) -> dict:
 
     node.create_subscription(Detection2DArray, "faces", on_faces, 10)
     node.create_subscription(DiagnosticArray, "/diagnostics", on_diagnostics, 10)
-    spinner = threading.Thread(target=rclpy.spin, args=(node,), daemon=True)
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    spinner = threading.Thread(target=executor.spin, daemon=True)
     spinner.start()
     try:
         deadline = time.time() + 60
@@ -106,6 +88,8 @@ def measure(video: str, mode: str, seconds: float, warmup: float) -> dict:
     finally:
         launch.send_signal(signal.SIGINT)
         launch.wait(30)
+        executor.shutdown()
+        spinner.join(5)
         node.destroy_node()
         rclpy.shutdown()
     latencies = sorted(a[1] * 1000 for a in arrivals)

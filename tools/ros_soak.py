@@ -14,17 +14,15 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import signal
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 import psutil
+from ros_launch import start_desktop_launch
 
 
 def node_process(launch: psutil.Process, name: str, timeout: float = 60.0) -> psutil.Process:
@@ -73,22 +71,7 @@ def main() -> int:
     parser.add_argument("--every", type=float, default=5.0, help="seconds between samples")
     parser.add_argument("--out", default="soak", help="prefix of the CSV, JSON and PNG written")
     args = parser.parse_args()
-    gallery = os.path.join(tempfile.mkdtemp(), "gallery.db")
-    launch = subprocess.Popen(
-        [
-            "ros2",
-            "launch",
-            "face_recognition_trt",
-            "desktop.launch.py",
-            f"camera_source:={args.video}",
-            "loop:=true",
-            f"gallery:={gallery}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
+    launch = start_desktop_launch(args.video)
     samples: list[tuple[float, float]] = []
     try:
         node = node_process(psutil.Process(launch.pid), "face_recognition_node")
