@@ -54,9 +54,8 @@ class RecognizerConfig:
     @classmethod
     def from_values(cls, values: dict, track: bool | None = None, thumbnails: bool = False) -> RecognizerConfig:
         """From flat settings (CLI flags, ROS parameters; see settings.py)."""
-        threshold = value(values, "threshold")
         return cls(
-            threshold=threshold if threshold is not None and threshold >= 0 else None,
+            threshold=value(values, "threshold"),
             margin=value(values, "margin"),
             quality=QualityConfig(min_enroll_face=value(values, "min_enroll_face")),
             thumbnails=thumbnails,
@@ -100,8 +99,8 @@ class Recognizer:
         except `threshold`, where a negative value returns to the embedder's default."""
         self.pipeline.update(**detector_settings)
         if threshold is not None:
-            self.config.threshold = threshold if threshold >= 0 else None
-            self.matcher.threshold = self._threshold(self.config.threshold)
+            self.config.threshold = threshold
+            self.matcher.threshold = self._threshold(threshold)
         if margin is not None:
             self.config.margin = self.matcher.margin = margin
         if min_enroll_face is not None:

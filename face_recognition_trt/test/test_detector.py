@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from face_recognition_trt.image_io import IMAGE_SUFFIXES, read_image
-from face_recognition_trt.tracking import iou_matrix
+from face_recognition_trt.mtcnn_math import iou_matrix
 
 # Faces per group photo, from ../shared/data/README.md (counted by eye) as (min, max) detections.
 GROUP_COUNTS = {
