@@ -48,3 +48,23 @@ def align_faces(frame: np.ndarray, landmarks: np.ndarray, template: Sequence[Seq
     for i, matrix in enumerate(matrices):  # one warp per face; a frame holds a handful
         chips[i] = cv2.warpAffine(frame, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     return chips
+
+
+def crop_boxes(frame: np.ndarray, boxes: np.ndarray, scale: float, size: int) -> np.ndarray:
+    """Face chips cut from the detector's boxes: each box grown by `scale` about its centre and
+    resized to size x size (not kept square, as in FaceNet's own training crops). N x size x size x 3."""
+    chips = np.empty((len(boxes), size, size, 3), dtype=np.uint8)
+    for i, (x1, y1, x2, y2) in enumerate(np.asarray(boxes, np.float64)[:, :4]):
+        cx, cy, half_w, half_h = (x1 + x2) / 2, (y1 + y2) / 2, (x2 - x1) * scale / 2, (y2 - y1) * scale / 2
+        sx, sy = size / (2 * half_w), size / (2 * half_h)
+        matrix = np.array([[sx, 0, -(cx - half_w) * sx], [0, sy, -(cy - half_h) * sy]])
+        chips[i] = cv2.warpAffine(frame, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return chips
+
+
+def face_chips(frame: np.ndarray, boxes: np.ndarray, landmarks: np.ndarray, spec) -> np.ndarray:
+    """The embedder's input faces, cut the way its spec (models/registry.EmbedderSpec) asks:
+    landmarks warped onto its template, or its box crop."""
+    if spec.box_crop is not None:
+        return crop_boxes(frame, boxes, spec.box_crop, spec.input_size)
+    return align_faces(frame, landmarks, spec.template, spec.input_size)

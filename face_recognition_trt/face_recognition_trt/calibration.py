@@ -10,15 +10,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .align import align_faces
+from .align import face_chips
 from .embed import load_embedder_spec
 from .errors import ImageError
 from .image_io import iter_image_paths, read_image
 from .mtcnn import MtcnnDetector
 
 
-def calibration_chips(detector: MtcnnDetector, folder: Path, template, size: int, limit: int = 512) -> np.ndarray:
-    """Aligned faces (the largest of each photo) from a folder of photos: TensorRT INT8 calibration data."""
+def calibration_chips(detector: MtcnnDetector, folder: Path, spec, limit: int = 512) -> np.ndarray:
+    """Embedder input faces (the largest of each photo) from a folder of photos: TensorRT INT8 calibration data."""
     chips = []
     for path in iter_image_paths([folder]):
         try:
@@ -28,7 +28,8 @@ def calibration_chips(detector: MtcnnDetector, folder: Path, template, size: int
         det = detector.detect(frame)
         if len(det):
             sizes = np.minimum(det.boxes[:, 2] - det.boxes[:, 0], det.boxes[:, 3] - det.boxes[:, 1])
-            chips.append(align_faces(frame, det.landmarks[[int(np.argmax(sizes))]], template, size)[0])
+            largest = [int(np.argmax(sizes))]
+            chips.append(face_chips(frame, det.boxes[largest], det.landmarks[largest], spec)[0])
         if len(chips) >= limit:
             break
     if not chips:
@@ -37,6 +38,5 @@ def calibration_chips(detector: MtcnnDetector, folder: Path, template, size: int
 
 
 def embedder_calibration_chips(detector: MtcnnDetector, folder: Path, embedder: str) -> np.ndarray:
-    """Calibration chips aligned for `embedder` (its template and input size)."""
-    spec = load_embedder_spec(embedder)
-    return calibration_chips(detector, folder, spec.template, spec.input_size)
+    """Calibration chips cut for `embedder` (its alignment and input size)."""
+    return calibration_chips(detector, folder, load_embedder_spec(embedder))

@@ -112,7 +112,7 @@ def cmd_models_fetch(args) -> int:
     from .models.fetch import fetch
 
     log = (lambda msg: print(msg, file=sys.stderr, flush=True)) if args.json else print
-    manifest = fetch(args.models_dir, args.embedder_list or [args.embedder], args.checkpoint, args.force, log)
+    manifest = fetch(args.models_dir, args.embedder_list or [args.embedder], args.force, log)
     _emit({"models_dir": str(args.models_dir), "models": sorted(manifest["models"])}, args.json)
     return 0
 
@@ -628,7 +628,6 @@ def build_parser() -> argparse.ArgumentParser:
         choices=list(EMBEDDERS),
         help="embedder(s) to fetch (default: the default embedder)",
     )
-    f.add_argument("--checkpoint", type=Path, help="FaceNet checkpoint file, when it cannot be downloaded")
     f.add_argument("--force", action="store_true", help="fetch and convert again")
     f.add_argument("--json", action="store_true")
     f.set_defaults(func=cmd_models_fetch)

@@ -58,6 +58,15 @@ class Embedder:
         return out / np.maximum(norms, 1e-12)
 
 
+def _box_crop(raw) -> float | None:
+    if raw is None:
+        return None
+    scale = float(raw)
+    if not 0.5 <= scale <= 3.0:
+        raise ValueError(f"box_crop must be between 0.5 and 3, got {scale}")
+    return scale
+
+
 def load_embedder_spec(name_or_path: str) -> EmbedderSpec:
     """A built-in embedder by name, or a user ONNX model described by a small YAML file:
 
@@ -69,6 +78,7 @@ def load_embedder_spec(name_or_path: str) -> EmbedderSpec:
     colour: RGB                      # or BGR
     dim: 512
     template: arcface_112            # dlib_150 | arcface_112 | facenet_160 | 5 [x, y] points
+    box_crop: 1.25                   # optional: crop the detector's box grown 1.25x instead
     flip_average: false
     """
     if name_or_path in EMBEDDERS:
@@ -110,6 +120,7 @@ def load_embedder_spec(name_or_path: str) -> EmbedderSpec:
             template=template,
             version=str(raw.get("version", "1")),
             flip_average=bool(raw.get("flip_average", False)),
+            box_crop=_box_crop(raw.get("box_crop")),
         )
     except (KeyError, TypeError, ValueError, yaml.YAMLError) as exc:
         raise ModelError(f"invalid embedder spec {path}: {exc}") from exc

@@ -1,6 +1,6 @@
 """The engine: a BGR frame in, faces (box, score, landmarks, embedding) out, with per-stage timings.
 
-frame -> MtcnnDetector.detect -> align_faces -> Embedder.embed -> faces
+frame -> MtcnnDetector.detect -> face_chips (align) -> Embedder.embed -> faces
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .align import align_faces
+from .align import face_chips
 from .backends import BackendOptions
 from .embed import Embedder, load_embedder_spec
 from .errors import ImageError
@@ -109,7 +109,7 @@ class FacePipeline:
         )
         chosen = np.argsort(-sizes, kind="stable")[: self.config.max_faces]
         spec = self.embedder.spec
-        chips = align_faces(frame, detections.landmarks[chosen], spec.template, spec.input_size)
+        chips = face_chips(frame, detections.boxes[chosen], detections.landmarks[chosen], spec)
         t1 = time.perf_counter()
         embeddings = self.embedder.embed(chips)
         t2 = time.perf_counter()

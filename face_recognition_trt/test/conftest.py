@@ -93,6 +93,16 @@ def models_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def facenet_models(models_dir) -> Path:
+    """The models directory, with FaceNet (the second embedder, fetched by tools/setup.sh too)."""
+    from face_recognition_trt.models.registry import FACENET
+
+    if not (models_dir / FACENET.onnx).exists():
+        missing(str(models_dir / FACENET.onnx), "run `face-recognition-trt models fetch --embedder facenet-casia`")
+    return models_dir
+
+
+@pytest.fixture(scope="session")
 def pipeline(models_dir):
     from face_recognition_trt.pipeline import FacePipeline, PipelineConfig
 

@@ -60,3 +60,20 @@ def test_no_faces():
         150,
         3,
     )
+
+
+def test_box_crop_grows_the_box_about_its_centre():
+    """FaceNet's crop: a box grown 1.25x maps to the whole chip, so the box itself lands on the central
+    1/1.25 of it, stretched to a square when the box is not one."""
+    from face_recognition_trt.align import crop_boxes
+
+    frame = np.zeros((300, 400, 3), np.uint8)
+    frame[100:200, 150:230] = 255  # the "face": 80 wide, 100 tall
+    chips = crop_boxes(frame, np.array([[150.0, 100.0, 230.0, 200.0, 0.99]]), 1.25, 160)
+    assert chips.shape == (1, 160, 160, 3)
+    ys, xs = np.nonzero(chips[0, :, :, 0] > 127)
+    inner = 160 / 1.25
+    assert xs.max() - xs.min() + 1 == pytest.approx(inner, abs=1.5)
+    assert ys.max() - ys.min() + 1 == pytest.approx(inner, abs=1.5)
+    assert (xs.min() + xs.max()) / 2 == pytest.approx(79.5, abs=1.0)
+    assert crop_boxes(frame, np.zeros((0, 5)), 1.25, 160).shape == (0, 160, 160, 3)

@@ -65,10 +65,10 @@ def test_int8_calibration_chips_come_from_a_folder_of_photos(pipeline, samples, 
     from face_recognition_trt.errors import ImageError
 
     spec = pipeline.embedder.spec
-    chips = calibration_chips(pipeline.detector, samples / "portraits", spec.template, spec.input_size, limit=5)
+    chips = calibration_chips(pipeline.detector, samples / "portraits", spec, limit=5)
     assert chips.shape == (5, 150, 150, 3) and chips.dtype.name == "uint8"
     tensor = pipeline.embedder.preprocess(chips)  # what the INT8 calibrator is fed
     assert tensor.shape[1:] == (3, 150, 150) and tensor.dtype.name == "float32"
     (tmp_path / "empty").mkdir()
     with pytest.raises(ImageError, match="no faces found for INT8 calibration"):
-        calibration_chips(pipeline.detector, tmp_path / "empty", spec.template, spec.input_size)
+        calibration_chips(pipeline.detector, tmp_path / "empty", spec)

