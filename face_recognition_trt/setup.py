@@ -39,6 +39,7 @@ setup(
         # The reference implementation for parity tests and `bench --compare facenet-pytorch`;
         # facenet-pytorch itself is installed with --no-deps (see tools/setup.sh).
         "compare": ["requests>=2"],
+        "eval": ["matplotlib>=3.7"],  # plots of tools/measure_open_set.py
         "test": [
             "pytest>=7",
             "hypothesis>=6",

@@ -18,3 +18,13 @@ $PIP install -c constraints.txt --config-settings editable_mode=compat \
 $PIP install -c constraints.txt --no-deps facenet-pytorch
 echo "== fetching and converting models (both embedders: the tests and evaluations use both)"
 "$VENV/bin/face-recognition-trt" models fetch --embedder dlib-resnet-v1 --embedder facenet-casia
+# The impostor cohort that normalises match scores (face_recognition_trt/cohort.py): one photo of
+# every third LFW person of ../shared, for the default embedder. Skipped without ../shared; a user
+# builds one from their own photos of people who will not be enrolled (README).
+LFW=../shared/data/lfw
+if [ -d "$LFW" ]; then
+  COHORT_PHOTOS=$(find "$LFW" -name '*_0001.jpg' | sort | awk 'NR % 3 == 1')
+  echo "== impostor cohort from $(echo "$COHORT_PHOTOS" | wc -l) LFW photos (once)"
+  # shellcheck disable=SC2086  # one argument per photo
+  "$VENV/bin/face-recognition-trt" cohort build --if-missing --no-progress $COHORT_PHOTOS
+fi

@@ -505,6 +505,47 @@ def _check_output(out: Path, video: bool, folder: bool) -> None:
         raise FaceRecognitionError(f"--output {out}: OpenCV cannot write images of type '{out.suffix}'")
 
 
+# --- cohort ----------------------------------------------------------------------------------------
+
+
+def cmd_cohort_build(args) -> int:
+    from .cohort import build_cohort, default_cohort_path, load_cohort, save_cohort
+    from .embed import load_embedder_spec
+    from .errors import CohortError
+    from .image_io import iter_image_paths, read_image
+
+    spec = load_embedder_spec(args.embedder)
+    target = args.output or default_cohort_path(args.models_dir or default_models_dir(), spec.name)
+    if args.if_missing and target.exists():
+        try:
+            load_cohort(target, spec)
+            _emit({"path": str(target), "embedder": spec.name, "built": False}, args.json, f"cohort exists: {target}")
+            return 0
+        except CohortError as exc:
+            print(f"rebuilding: {exc}", file=sys.stderr)
+    pipeline = _pipeline(args)
+    paths = list(iter_image_paths(args.paths, recursive=True))
+    if not paths:
+        raise FaceRecognitionError(f"no images in {', '.join(args.paths)}")
+
+    def largest_face(path: Path) -> np.ndarray | None:
+        try:
+            faces = [f for f in pipeline.process(read_image(path)).faces if f.embedding is not None]
+        except FaceRecognitionError as exc:
+            print(f"warning: {exc}", file=sys.stderr)
+            return None
+        return max(faces, key=lambda f: f.size).embedding if faces else None
+
+    embeddings, failed = build_cohort(largest_face, paths, _progress("cohort", not args.no_progress))
+    save_cohort(target, spec, embeddings)
+    _emit(
+        {"path": str(target), "embedder": spec.name, "built": True, "faces": len(embeddings), "no_face": failed},
+        args.json,
+        f"cohort of {len(embeddings)} faces for {spec.name} written to {target} ({failed} photos without a face)",
+    )
+    return 0
+
+
 # --- eval-lfw --------------------------------------------------------------------------------------
 
 
@@ -689,9 +730,31 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--camera", type=int, help="camera device index")
     r.add_argument("--output", help="annotated image, folder or video to write")
     r.add_argument("--threshold", type=_setting("threshold"), help="similarity threshold (default: the embedder's)")
+    r.add_argument(
+        "--norm-threshold",
+        type=_setting("norm_threshold"),
+        help="with a cohort: normalised score to accept (default: the embedder's)",
+    )
+    r.add_argument(
+        "--cohort",
+        type=_setting("cohort"),
+        help="cohort file, or off (default: the embedder's cohort beside the models, if built)",
+    )
     r.add_argument("--margin", type=_setting("margin"), help="the best identity must beat the second by this much")
     r.add_argument("--max-frames", type=_count, default=0, help="stop a video or camera after N frames")
     r.add_argument("--no-track", action="store_true", help="video/camera: do not track faces across frames")
+
+    cohort = sub.add_parser("cohort", help="the impostor cohort that normalises match scores")
+    csub = cohort.add_subparsers(dest="cohort_command", required=True)
+    cb = csub.add_parser(
+        "build", help="embed photos of people who will not be enrolled (one face per photo)", parents=[after]
+    )
+    cb.add_argument("paths", nargs="+", metavar="PATH", help="photos, or folders of photos (sub-folders too)")
+    cb.add_argument("--output", type=Path, help="cohort file (default: beside the models, one per embedder)")
+    cb.add_argument("--if-missing", action="store_true", help="do nothing when the cohort file exists")
+    cb.add_argument("--no-progress", action="store_true")
+    cb.add_argument("--json", action="store_true", help="machine-readable output")
+    cb.set_defaults(func=cmd_cohort_build)
 
     lf = add("eval-lfw", cmd_eval_lfw, "LFW verification accuracy of the full pipeline")
     lf.add_argument("--pairs", required=True)

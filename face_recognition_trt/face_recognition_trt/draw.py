@@ -7,12 +7,13 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from .names import UNCHECKED, UNKNOWN
+from .names import UNCERTAIN, UNCHECKED, UNKNOWN
 
 KNOWN_COLOUR = (80, 200, 60)  # BGR green
 UNKNOWN_COLOUR = (40, 40, 230)  # BGR red
 UNCHECKED_COLOUR = (160, 160, 160)  # grey: a face not compared (a crowd beyond max_faces)
-COLOURS = {None: UNKNOWN_COLOUR, UNKNOWN: UNKNOWN_COLOUR, UNCHECKED: UNCHECKED_COLOUR}
+UNCERTAIN_COLOUR = (0, 165, 255)  # amber: a candidate, but not enough evidence for a name
+COLOURS = {None: UNKNOWN_COLOUR, UNKNOWN: UNKNOWN_COLOUR, UNCHECKED: UNCHECKED_COLOUR, UNCERTAIN: UNCERTAIN_COLOUR}
 
 
 def annotate(frame: np.ndarray, faces: Sequence, landmarks: bool = True) -> np.ndarray:

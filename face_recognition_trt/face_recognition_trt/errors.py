@@ -31,3 +31,7 @@ class BackendError(FaceRecognitionError):
 
 class ConfigError(FaceRecognitionError):
     """A setting (command-line option, ROS parameter) has an invalid value."""
+
+
+class CohortError(FaceRecognitionError):
+    """The impostor cohort file is missing, unreadable or built with another embedder."""

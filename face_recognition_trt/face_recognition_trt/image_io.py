@@ -82,11 +82,12 @@ def _header_size(path: Path, data: np.ndarray) -> tuple[int, int]:
     return reduced.shape[1] * 8, reduced.shape[0] * 8
 
 
-def iter_image_paths(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Expand files and directories (not recursive; sorted) into image paths; skips non-images in folders."""
+def iter_image_paths(paths: Iterable[str | Path], recursive: bool = False) -> Iterator[Path]:
+    """Expand files and directories (sorted) into image paths; skips non-images in folders.
+    `recursive`: also the images in sub-folders (a DIR/<person>/<photo> layout)."""
     for p in map(Path, paths):
         if p.is_dir():
-            for child in sorted(p.iterdir()):
+            for child in sorted(p.rglob("*") if recursive else p.iterdir()):
                 if child.is_file() and child.suffix.lower() in IMAGE_SUFFIXES:
                     yield child
         else:

@@ -6,24 +6,61 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .cohort import Cohort
 from .gallery import GalleryMatrix
-from .names import UNKNOWN
+from .names import UNCERTAIN, UNKNOWN
 from .settings import default
 
-# Cosine-similarity thresholds per embedder (docs/accuracy.md). dlib ResNet: LFW pairs_dev.txt gives
-# 0.916 for verification (`face-recognition-trt eval-lfw --pairs ../shared/data/lfw/pairs_dev.txt
-# --images ../shared/data/lfw`); the open-set test against 600 enrolled LFW people
-# (`tools/measure_matching.py`) needs 0.94 to keep strangers out. FaceNet: no checkpoint could be
-# obtained here, so its value is not calibrated; run eval-lfw with it and pass --threshold.
-DEFAULT_THRESHOLDS = {"dlib-resnet-v1": 0.94, "facenet-vggface2": 0.40}
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Where an embedder's scores say "named" and "uncertain". `cosine` applies without a cohort,
+    `normalised` (cohort.py's S-norm, in standard deviations) with one. Below the uncertain value a
+    face is unknown. Calibrated in docs/accuracy.md (`tools/measure_open_set.py`)."""
+
+    cosine: float
+    cosine_uncertain: float
+    normalised: float
+    normalised_uncertain: float
+
+
+DEFAULT_THRESHOLDS = {
+    "dlib-resnet-v1": Thresholds(cosine=0.94, cosine_uncertain=0.92, normalised=3.9, normalised_uncertain=3.0),
+    "facenet-casia": Thresholds(cosine=0.55, cosine_uncertain=0.45, normalised=3.9, normalised_uncertain=3.0),
+}
+FALLBACK_THRESHOLDS = DEFAULT_THRESHOLDS["dlib-resnet-v1"]  # a user's embedder (a spec YAML): calibrate it
 DEFAULT_MARGIN = default("margin")  # the best identity must beat the second best by this much
 
 
 @dataclass
 class Match:
-    identity: str  # display name, or "unknown"
-    similarity: float  # best similarity to the reported identity (to the best candidate when unknown)
-    candidate: str | None  # best identity even when below threshold (for logs and enrollment checks)
+    identity: str  # display name, "unknown", or "uncertain" (a candidate, but weak or ambiguous evidence)
+    similarity: float  # cosine similarity to the best candidate
+    candidate: str | None  # best identity even when not named (for logs and enrollment checks)
+    score: float  # what the decision used: the cosine, or the cohort-normalised score
+
+
+@dataclass
+class Evidence:
+    """Per face: the best identity (gallery index), its score, the runner-up's, and the score the
+    decision uses (the best score, or its cohort-normalised value)."""
+
+    candidates: np.ndarray
+    best: np.ndarray
+    second: np.ndarray
+    decision: np.ndarray
+
+
+def decide(score: float, accept: float, uncertain: float, ambiguous: bool) -> str:
+    """ "named", "uncertain" or "unknown": the one place where evidence becomes an outcome.
+
+    Fail safe: a candidate that barely beats another enrolled person (`ambiguous`) is uncertain,
+    never named, because one of the two names would be wrong."""
+    if score >= accept and not ambiguous:
+        return "named"
+    if score >= uncertain:
+        return "uncertain"
+    return "unknown"
 
 
 AGGREGATES = ("best", "mean_top2")
@@ -31,40 +68,84 @@ AGGREGATES = ("best", "mean_top2")
 
 class Matcher:
     """`aggregate` scores an identity by its best sample ("best", the default: measured better in
-    docs/accuracy.md, `tools/measure_matching.py`) or by the mean of its two best ("mean_top2")."""
+    docs/accuracy.md, `tools/measure_matching.py`) or by the mean of its two best ("mean_top2").
+    With a `cohort`, the best candidate's score is normalised (cohort.py) before the decision."""
 
-    def __init__(self, threshold: float, margin: float = DEFAULT_MARGIN, aggregate: str = "best") -> None:
+    def __init__(
+        self,
+        thresholds: Thresholds,
+        margin: float = DEFAULT_MARGIN,
+        cohort: Cohort | None = None,
+        aggregate: str = "best",
+    ) -> None:
         if aggregate not in AGGREGATES:
             raise ValueError(f"aggregate must be one of {AGGREGATES}")
-        self.threshold = threshold
+        self.thresholds = thresholds
         self.margin = margin
+        self.cohort = cohort
         self.aggregate = aggregate
+
+    @property
+    def threshold(self) -> float:
+        """The accept threshold in use: normalised with a cohort, cosine without."""
+        return self.thresholds.normalised if self.cohort is not None else self.thresholds.cosine
 
     def identity_scores(self, embeddings: np.ndarray, gallery: GalleryMatrix) -> np.ndarray:
         """F x I: each face's similarity to each identity (one matrix product for the whole frame)."""
+        return self._scores(embeddings, gallery)[0]
+
+    def _scores(self, embeddings: np.ndarray, gallery: GalleryMatrix) -> tuple[np.ndarray, np.ndarray]:
+        """The identity scores, and the F x S sample similarities they came from."""
         sims = embeddings @ gallery.embeddings.T  # F x S
         best = np.maximum.reduceat(sims, gallery.starts, axis=1)
         if self.aggregate == "best":
-            return best
+            return best, sims
         # mean of the two best samples; an identity with one sample keeps that sample's score
         counts = np.diff(np.append(gallery.starts, sims.shape[1]))
         owner = np.repeat(np.arange(len(counts)), counts)
         masked = np.where(sims >= best[:, owner], -np.inf, sims)  # drop each identity's best sample
         second = np.maximum.reduceat(masked, gallery.starts, axis=1)
-        return np.where(np.isfinite(second), (best + second) / 2, best)
+        return np.where(np.isfinite(second), (best + second) / 2, best), sims
+
+    def _normalised(self, embeddings, sims, gallery, candidates, best) -> np.ndarray:
+        """S-norm of each face's best score: against the cohort's statistics of the face and of the
+        candidate's best-matching enrolled sample (cohort.py)."""
+        ends = np.append(gallery.starts[1:], len(gallery.embeddings))
+        rows = [
+            gallery.starts[j] + int(np.argmax(sims[i, gallery.starts[j] : ends[j]])) for i, j in enumerate(candidates)
+        ]
+        mean_p, std_p = self.cohort.stats(embeddings)
+        mean_g, std_g = self.cohort.stats(gallery.embeddings[rows])
+        return 0.5 * ((best - mean_p) / std_p + (best - mean_g) / std_g)
+
+    def evidence(self, embeddings: np.ndarray, gallery: GalleryMatrix) -> Evidence:
+        """What the decision looks at, for each face (the gallery must not be empty)."""
+        embeddings = np.asarray(embeddings, np.float32)
+        scores, sims = self._scores(embeddings, gallery)
+        order = np.argsort(-scores, axis=1)
+        faces = np.arange(len(scores))
+        best = scores[faces, order[:, 0]]
+        second = scores[faces, order[:, 1]] if scores.shape[1] > 1 else np.full(len(scores), -1.0)
+        if self.cohort is None:
+            decision = best
+        else:
+            decision = self._normalised(embeddings, sims, gallery, order[:, 0], best)
+        return Evidence(order[:, 0], best, second, decision)
 
     def match(self, embeddings: np.ndarray, gallery: GalleryMatrix) -> list[Match]:
         if len(embeddings) == 0:
             return []
         if len(gallery.names) == 0:
-            return [Match(UNKNOWN, 0.0, None) for _ in embeddings]
-        scores = self.identity_scores(np.asarray(embeddings, np.float32), gallery)
-        order = np.argsort(-scores, axis=1)
+            return [Match(UNKNOWN, 0.0, None, 0.0) for _ in embeddings]
+        e = self.evidence(embeddings, gallery)
+        t = self.thresholds
+        accept, uncertain = (
+            (t.cosine, t.cosine_uncertain) if self.cohort is None else (t.normalised, t.normalised_uncertain)
+        )
         matches = []
-        for row, ranking in zip(scores, order):
-            best = row[ranking[0]]
-            second = row[ranking[1]] if len(ranking) > 1 else -1.0
-            name = gallery.names[ranking[0]]
-            known = best >= self.threshold and best - second >= self.margin
-            matches.append(Match(name if known else UNKNOWN, float(best), name))
+        for candidate, best, second, score in zip(e.candidates, e.best, e.second, e.decision):
+            name = gallery.names[candidate]
+            outcome = decide(float(score), accept, uncertain, best - second < self.margin)
+            identity = {"named": name, "uncertain": UNCERTAIN, "unknown": UNKNOWN}[outcome]
+            matches.append(Match(identity, float(best), name, float(score)))
         return matches

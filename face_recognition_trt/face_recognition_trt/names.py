@@ -18,7 +18,8 @@ from .errors import GalleryError
 MAX_NAME = 64
 UNKNOWN = "unknown"  # what the matcher reports for a face nobody enrolled
 UNCHECKED = "unchecked"  # a face that was not compared at all (beyond max_faces in a crowd)
-RESERVED = (UNKNOWN, UNCHECKED, "uncertain")  # outcomes the recogniser reports instead of a name
+UNCERTAIN = "uncertain"  # a candidate, but the evidence is too weak or ambiguous to name them
+RESERVED = (UNKNOWN, UNCHECKED, UNCERTAIN)  # outcomes the recogniser reports instead of a name
 
 # Invisible but allowed inside a name: the joiners of emoji sequences and of some scripts.
 JOINERS = {"\u200d", "\u200c"}

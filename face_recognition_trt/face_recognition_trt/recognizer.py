@@ -5,17 +5,18 @@ Used by the CLI and by the ROS nodes alike, so both behave the same way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from .cohort import resolve_cohort
 from .errors import EnrollmentError
 from .gallery import Gallery, Sample, default_gallery_path
-from .match import DEFAULT_THRESHOLDS, Matcher
+from .match import DEFAULT_THRESHOLDS, FALLBACK_THRESHOLDS, Matcher, Thresholds
 from .mtcnn import Detections
-from .names import UNCHECKED, validate_name
+from .names import UNCERTAIN, UNCHECKED, validate_name
 from .pipeline import FacePipeline, FrameResult
 from .quality import QualityConfig, check_quality, check_upright, choose_face
 from .settings import default, value
@@ -27,9 +28,10 @@ class RecognizedFace:
     box: np.ndarray
     score: float
     landmarks: np.ndarray
-    identity: str  # display name or "unknown"
-    similarity: float
+    identity: str  # display name, "unknown", "uncertain" or "unchecked" (names.py)
+    similarity: float  # cosine similarity to the best candidate
     track_id: int | None = None  # set when tracking (a video, a camera, the ROS nodes)
+    candidate: str | None = None  # the best candidate when "uncertain": for an operator, never a result
 
     def to_json(self) -> dict:
         out = {
@@ -40,12 +42,16 @@ class RecognizedFace:
         }
         if self.track_id is not None:
             out["track_id"] = self.track_id
+        if self.identity == UNCERTAIN and self.candidate:
+            out["candidate"] = self.candidate
         return out
 
 
 @dataclass
 class RecognizerConfig:
-    threshold: float | None = None  # None (or a negative value): the embedder's calibrated default
+    threshold: float | None = None  # cosine; None (or a negative value): the embedder's calibrated default
+    norm_threshold: float | None = None  # cohort-normalised; None or negative: the embedder's default
+    cohort: str = default("cohort")  # cohort.resolve_cohort's setting: "", "off" or a file
     margin: float = default("margin")
     quality: QualityConfig = field(default_factory=QualityConfig)
     thumbnails: bool = False  # keep a 64x64 JPEG of each enrolled face (biometric data: opt-in)
@@ -56,6 +62,8 @@ class RecognizerConfig:
         """From flat settings (CLI flags, ROS parameters; see settings.py)."""
         return cls(
             threshold=value(values, "threshold"),
+            norm_threshold=value(values, "norm_threshold"),
+            cohort=value(values, "cohort"),
             margin=value(values, "margin"),
             quality=QualityConfig(min_enroll_face=value(values, "min_enroll_face")),
             thumbnails=thumbnails,
@@ -79,28 +87,49 @@ class Recognizer:
         self.pipeline = pipeline
         self.gallery = gallery
         self.config = config or RecognizerConfig()
-        self.matcher = Matcher(self._threshold(self.config.threshold), self.config.margin)
+        spec = pipeline.embedder.spec
+        self.cohort = resolve_cohort(self.config.cohort, pipeline.config.models_dir, spec)
+        self.matcher = Matcher(self._thresholds(), self.config.margin, self.cohort)
         self.tracker = FaceTracker() if self.config.track else None
 
-    def _threshold(self, threshold: float | None) -> float:
-        if threshold is None or threshold < 0:  # the embedder's calibrated default (docs/accuracy.md)
-            return DEFAULT_THRESHOLDS.get(self.pipeline.embedder.spec.name, 0.5)
-        return threshold
+    def _thresholds(self) -> Thresholds:
+        """The embedder's calibrated thresholds (docs/accuracy.md), with the configured overrides.
+        An override lower than the uncertain band's floor moves the floor with it."""
+        t = DEFAULT_THRESHOLDS.get(self.pipeline.embedder.spec.name, FALLBACK_THRESHOLDS)
+        cosine, norm = self.config.threshold, self.config.norm_threshold
+        if cosine is not None and cosine >= 0:
+            t = replace(t, cosine=cosine, cosine_uncertain=min(t.cosine_uncertain, cosine))
+        if norm is not None and norm >= 0:
+            t = replace(t, normalised=norm, normalised_uncertain=min(t.normalised_uncertain, norm))
+        return t
+
+    def decision_rule(self) -> str:
+        """One line for logs and /diagnostics: how faces are named right now."""
+        t = self.matcher.thresholds
+        if self.cohort is None:
+            return f"cosine >= {t.cosine:g}, uncertain >= {t.cosine_uncertain:g} (no cohort)"
+        return (
+            f"cohort-normalised >= {t.normalised:g}, uncertain >= {t.normalised_uncertain:g} "
+            f"(cohort of {len(self.cohort.embeddings)} faces)"
+        )
 
     def update(
         self,
         threshold: float | None = None,
+        norm_threshold: float | None = None,
         margin: float | None = None,
         min_enroll_face: float | None = None,
         **detector_settings: float | None,
     ) -> None:
         """Change the settings that may change while running (`settings.runtime_values`): these,
         and the detector's (min_face, scale_factor, score_threshold, border_pad). None keeps a value,
-        except `threshold`, where a negative value returns to the embedder's default."""
+        except the thresholds, where a negative value returns to the embedder's default."""
         self.pipeline.update(**detector_settings)
         if threshold is not None:
             self.config.threshold = threshold
-            self.matcher.threshold = self._threshold(threshold)
+        if norm_threshold is not None:
+            self.config.norm_threshold = norm_threshold
+        self.matcher.thresholds = self._thresholds()
         if margin is not None:
             self.config.margin = self.matcher.margin = margin
         if min_enroll_face is not None:
@@ -118,7 +147,12 @@ class Recognizer:
             m = next(matches) if face.embedding is not None else None
             out.append(
                 RecognizedFace(
-                    face.box, face.score, face.landmarks, m.identity if m else UNCHECKED, m.similarity if m else 0.0
+                    face.box,
+                    face.score,
+                    face.landmarks,
+                    m.identity if m else UNCHECKED,
+                    m.similarity if m else 0.0,
+                    candidate=m.candidate if m else None,
                 )
             )
         if self.tracker is not None:

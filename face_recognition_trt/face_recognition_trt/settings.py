@@ -105,6 +105,19 @@ RECOGNITION = (
         runtime=True,
     ),
     Setting(
+        "norm_threshold",
+        -1.0,
+        "Cohort-normalised score to accept an identity (used when a cohort is loaded); -1: the embedder's default",
+        minimum=-1.0,
+        maximum=50.0,
+        runtime=True,
+    ),
+    Setting(
+        "cohort",
+        "",
+        "Impostor cohort file that normalises scores; empty: the embedder's cohort beside the models if built; off",
+    ),
+    Setting(
         "margin", 0.01, "Best identity must beat the second best by this much", minimum=0.0, maximum=1.0, runtime=True
     ),
     Setting(

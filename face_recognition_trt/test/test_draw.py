@@ -30,3 +30,11 @@ def test_a_label_at_the_right_edge_stays_whole_inside_the_frame():
     label_rows = pixels(out[:40], KNOWN_COLOUR)
     assert label_rows[:, 1].min() < 100  # shifted left so that the whole label fits
     assert label_rows[:, 1].max() <= 199
+
+
+def test_an_uncertain_face_is_drawn_apart_from_named_and_unknown():
+    from face_recognition_trt.draw import UNCERTAIN_COLOUR
+
+    out = annotate(np.zeros((240, 320, 3), np.uint8), [face((20, 60, 80, 140), "uncertain", 0.93)])
+    assert len(pixels(out, UNCERTAIN_COLOUR)) and not len(pixels(out, KNOWN_COLOUR))
+    assert not len(pixels(out, UNKNOWN_COLOUR))

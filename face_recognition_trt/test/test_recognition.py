@@ -153,12 +153,12 @@ def test_threshold_returns_to_the_embedders_default(pipeline, tmp_path):
     calibrated = DEFAULT_THRESHOLDS[pipeline.embedder.spec.name]
     with open_gallery(tmp_path / "gallery.db", pipeline) as gallery:
         rec = Recognizer(pipeline, gallery, RecognizerConfig.from_values({"threshold": 0.9}))
-        assert rec.matcher.threshold == 0.9
+        assert rec.matcher.thresholds.cosine == 0.9
         rec.update(**runtime_values({"threshold": -1.0, "margin": 0.05, "min_face": 30.0}))
-        assert rec.matcher.threshold == calibrated and rec.matcher.margin == 0.05
+        assert rec.matcher.thresholds == calibrated and rec.matcher.margin == 0.05
         assert pipeline.detector.config.min_face == 30.0
         rec.update(threshold=0.8)
-        assert rec.matcher.threshold == 0.8
+        assert rec.matcher.thresholds.cosine == 0.8
         rec.update(min_face=20.0)  # the session-wide pipeline goes back to its setting
 
 

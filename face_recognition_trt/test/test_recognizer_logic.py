@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from face_recognition_trt.mtcnn import Detections
-from face_recognition_trt.names import UNCHECKED, UNKNOWN
+from face_recognition_trt.names import UNCERTAIN, UNCHECKED, UNKNOWN
 
 
 @pytest.fixture
@@ -57,7 +57,9 @@ def test_run_time_settings_reach_the_matcher(recognizer):
     assert recognizer.recognize_detections(frame, detections)[0][0].identity == "Ada"
     recognizer.update(margin=1.0)  # Ada cannot beat Bob, the second best, by 1.0
     recognizer.tracker = None  # judge this frame alone
-    assert recognizer.recognize_detections(frame, detections)[0][0].identity == UNKNOWN
+    (ada, _) = recognizer.recognize_detections(frame, detections)[0]
+    assert ada.identity == UNCERTAIN and ada.candidate == "Ada"  # ambiguous: never a name
+    assert ada.to_json()["candidate"] == "Ada"
 
 
 def test_faces_keep_track_ids_across_frames(recognizer):

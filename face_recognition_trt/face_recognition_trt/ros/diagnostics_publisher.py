@@ -11,7 +11,8 @@ _LEVELS = {0: DiagnosticStatus.OK, 1: DiagnosticStatus.WARN, 2: DiagnosticStatus
 
 
 class DiagnosticsPublisher:
-    def __init__(self, node, name: str, stats: StageStats, info: dict[str, str]) -> None:
+    def __init__(self, node, name: str, stats: StageStats, info: dict) -> None:
+        """info: fixed key-value pairs; a callable value is asked again for every report."""
         self.node, self.name, self.stats, self.info = node, name, stats, info
         try:
             import diagnostic_updater
@@ -26,10 +27,13 @@ class DiagnosticsPublisher:
             self.publisher = node.create_publisher(DiagnosticArray, "/diagnostics", 1)
             node.create_timer(1.0, self._publish)
 
+    def _info(self) -> dict[str, str]:
+        return {k: str(v() if callable(v) else v) for k, v in self.info.items()}
+
     def _fill(self, stat):
         level, message, values = self.stats.status()
         stat.summary(_LEVELS[level], message)
-        for key, value in {**self.info, **values}.items():
+        for key, value in {**self._info(), **values}.items():
             stat.add(key, value)
         return stat
 
@@ -41,7 +45,7 @@ class DiagnosticsPublisher:
             message=message,
             hardware_id=self.info.get("backend", ""),
         )
-        status.values = [KeyValue(key=k, value=str(v)) for k, v in {**self.info, **values}.items()]
+        status.values = [KeyValue(key=k, value=str(v)) for k, v in {**self._info(), **values}.items()]
         array = DiagnosticArray()
         array.header.stamp = self.node.get_clock().now().to_msg()
         array.status = [status]

@@ -39,11 +39,18 @@ class FaceRecognitionNode(Node):
         pipeline = self.recognizer.pipeline
         spec = pipeline.embedder.spec
         self.diagnostics = DiagnosticsPublisher(
-            self, "face recognition", self.stats, {"backend": pipeline.backend_name, "model": f"MTCNN + {spec.name}"}
+            self,
+            "face recognition",
+            self.stats,
+            {
+                "backend": pipeline.backend_name,
+                "model": f"MTCNN + {spec.name}",
+                "decision": self.recognizer.decision_rule,  # follows parameter changes
+            },
         )
         self.get_logger().info(
             f"face recognition ready ({pipeline.backend_name}, {spec.name}, "
-            f"{len(self.recognizer.gallery.list())} identities)"
+            f"{len(self.recognizer.gallery.list())} identities, {self.recognizer.decision_rule()})"
         )
 
     def apply_changes(self, changed: dict) -> None:

@@ -49,9 +49,19 @@ class RecognizerNode(Node):
         self.identity_services = IdentityServices(self, self.recognizer, self.values)
         spec = self.recognizer.pipeline.embedder.spec
         self.diagnostics = DiagnosticsPublisher(
-            self, "face recognition", self.stats, {"backend": self.recognizer.pipeline.backend_name, "model": spec.name}
+            self,
+            "face recognition",
+            self.stats,
+            {
+                "backend": self.recognizer.pipeline.backend_name,
+                "model": spec.name,
+                "decision": self.recognizer.decision_rule,  # follows parameter changes
+            },
         )
-        self.get_logger().info(f"face recognizer ready ({spec.name}, {len(self.recognizer.gallery.list())} identities)")
+        self.get_logger().info(
+            f"face recognizer ready ({spec.name}, {len(self.recognizer.gallery.list())} identities, "
+            f"{self.recognizer.decision_rule()})"
+        )
 
     def apply_changes(self, changed: dict) -> None:
         """Parameters set while running (ros2 param set), already validated."""
