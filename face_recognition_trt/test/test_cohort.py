@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -88,3 +89,55 @@ def test_cohort_statistics_are_those_of_the_nearest_strangers(cohort_file):
     np.testing.assert_allclose(mean, sims.mean(axis=1), rtol=1e-5)
     np.testing.assert_allclose(std, sims.std(axis=1), rtol=1e-4)
     assert isinstance(cohort, Cohort)
+
+
+@pytest.fixture(scope="module")
+def east_asian_lfw(lfw_dir, pipeline):
+    """Embeddings (face nearest the centre) of LFW's East-Asian people and of 150 others."""
+    from face_recognition_trt.image_io import read_image
+
+    listed = Path(__file__).parents[2] / "tools/eval_groups/lfw_east_asian.txt"
+    east_asian = sorted(
+        line.split()[0] for line in listed.read_text().splitlines() if line.strip() and not line.startswith("#")
+    )
+    east_asian = [n for n in east_asian if (lfw_dir / n).is_dir()]
+    others = [p.name for p in sorted(lfw_dir.iterdir()) if p.is_dir() and p.name not in east_asian][::10][:150]
+
+    def embed(path):
+        image = read_image(path)
+        faces = [f for f in pipeline.process(image).faces if f.embedding is not None]
+        centre = np.array(image.shape[1::-1]) / 2
+        return min(faces, key=lambda f: np.hypot(*((f.box[:2] + f.box[2:4]) / 2 - centre))).embedding
+
+    photos = {n: [embed(p) for p in sorted((lfw_dir / n).glob("*.jpg"))] for n in [*east_asian, *others]}
+    return east_asian, others, photos
+
+
+def test_the_cohort_keeps_east_asian_strangers_from_being_named(east_asian_lfw):
+    """Issue 12's failure on LFW: a gallery of East-Asian people, one photo each, and East-Asian
+    strangers. At the calibrated thresholds the cosine rule names some strangers; with a cohort that
+    holds East-Asian faces too, none is named, and no enrolled person gets a wrong name either way."""
+    from face_recognition_trt.gallery import GalleryMatrix
+    from face_recognition_trt.match import DEFAULT_THRESHOLDS, Matcher
+    from face_recognition_trt.names import UNCERTAIN, UNKNOWN
+
+    east_asian, others, photos = east_asian_lfw
+    several = [n for n in east_asian if len(photos[n]) >= 2]
+    enrolled = several[::2]
+    rest = [n for n in east_asian if n not in enrolled]
+    cohort_people, strangers = rest[1::2], rest[::2]  # disjoint: the cohort never holds a probe
+    cohort = Cohort(DLIB_RESNET.name, DLIB_RESNET.version, np.stack([photos[n][0] for n in [*others, *cohort_people]]))
+    gallery = GalleryMatrix(np.stack([photos[n][0] for n in enrolled]), np.arange(len(enrolled)), enrolled)
+    genuine = [(n, e) for n in enrolled for e in photos[n][1:]]
+    stranger_faces = np.stack([e for n in strangers for e in photos[n]])
+    thresholds = DEFAULT_THRESHOLDS[DLIB_RESNET.name]
+
+    def named(matches):
+        return [m.identity for m in matches if m.identity not in (UNKNOWN, UNCERTAIN)]
+
+    plain, normalised = Matcher(thresholds), Matcher(thresholds, cohort=cohort)
+    assert len(named(plain.match(stranger_faces, gallery))) >= 2  # the failure is real on this data
+    assert named(normalised.match(stranger_faces, gallery)) == []
+    results = normalised.match(np.stack([e for _, e in genuine]), gallery)
+    assert all(r.identity in (n, UNKNOWN, UNCERTAIN) for r, (n, _) in zip(results, genuine))  # never a wrong name
+    assert sum(r.identity == n for r, (n, _) in zip(results, genuine)) >= len(genuine) // 5  # fail safe, not mute

@@ -30,7 +30,11 @@ def test_decide_is_fail_safe():
     assert decide(0.95, accept=0.94, uncertain=0.92, ambiguous=False) == "named"
     assert decide(0.95, accept=0.94, uncertain=0.92, ambiguous=True) == "uncertain"  # two people fit
     assert decide(0.93, accept=0.94, uncertain=0.92, ambiguous=False) == "uncertain"
-    assert decide(0.91, accept=0.94, uncertain=0.92, ambiguous=True) == "unknown"
+    assert decide(0.91, accept=0.94, uncertain=0.92, ambiguous=True, supported=False) == "unknown"
+    # cohort-normalised scores: a high one without the plain cosine's support is no name
+    assert decide(6.0, accept=3.75, uncertain=2.5, ambiguous=False, supported=False) == "uncertain"
+    assert decide(1.0, accept=3.75, uncertain=2.5, ambiguous=False, supported=True) == "uncertain"
+    assert decide(1.0, accept=3.75, uncertain=2.5, ambiguous=False, supported=False) == "unknown"
 
 
 def test_best_sample_decides(gallery):
