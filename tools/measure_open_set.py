@@ -12,11 +12,11 @@ own Matcher, so the figures measure the shipped decision rule.
         --set lfw=../shared/data/lfw:central --set kpop=DIR --cohort-set lfw \
         --group lfw:east_asian=tools/eval_groups/lfw_east_asian.txt \
         --embedder dlib-resnet-v1 --embedder facenet-casia \
-        --cache /tmp/frt-open-set --plot docs/images/open_set_det.png --json /tmp/open_set.json
+        --plot docs/images/open_set_det.png --json open_set.json
 
 A set is DIR/<person>/<photo>; `:central` takes the face nearest the image centre (LFW crops),
 `:single` only photos with exactly one face, otherwise the largest face. Embeddings are cached per
-set and embedder in --cache.
+set and embedder in --cache (default: the user's cache directory).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import platformdirs
 from face_recognition_trt.cohort import Cohort
 from face_recognition_trt.errors import FaceRecognitionError
 from face_recognition_trt.gallery import GalleryMatrix
@@ -273,7 +274,9 @@ def main() -> None:
     parser.add_argument("--embedder", action="append", help="default: dlib-resnet-v1 and facenet-casia")
     parser.add_argument("--gallery", type=int, default=50, help="people enrolled per run (at most half a set)")
     parser.add_argument("--seeds", type=int, default=20, help="runs with different people enrolled")
-    parser.add_argument("--cache", type=Path, default=Path("/tmp/frt-open-set"))
+    parser.add_argument(
+        "--cache", type=Path, default=Path(platformdirs.user_cache_dir("face_recognition_trt")) / "open-set"
+    )
     parser.add_argument("--plot", type=Path)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
