@@ -324,3 +324,16 @@ def test_recognize_takes_several_paths_and_folders(capsys, samples, tmp_path, mo
     assert [Path(d["path"]).name for d in docs] == ["joe_biden_1.jpg", "a.jpg"]
     assert docs[1]["faces"][0]["identity"] == "Kit Harington"
     assert sorted(p.name for p in out.iterdir()) == ["a.jpg", "joe_biden_1.jpg"]
+
+
+def test_a_face_under_the_score_threshold_never_reaches_the_matcher(capsys, samples, tmp_path):
+    """The group photo holds a false face (a dark patch) that O-Net scores about 0.8 (docs/accuracy.md)."""
+    photo = samples / "groups/joe_biden_and_barack_obama_2.jpg"
+    g = tmp_path / "g.db"
+    code, out, _ = run(capsys, "--gallery", g, "recognize", "--json", photo)
+    default = json.loads(out)["faces"]
+    code, out, _ = run(capsys, "--gallery", g, "recognize", "--json", "--score-threshold", "0.85", photo)
+    strict = json.loads(out)["faces"]
+    assert code == 0 and len(strict) < len(default)
+    assert min(f["score"] for f in default) < 0.85 <= min(f["score"] for f in strict)
+    assert all(f["identity"] != "unchecked" for f in strict)  # every kept face was compared
