@@ -198,20 +198,35 @@ class MtcnnDetector:
 
         # Stage 3: O-Net gives final boxes, scores and landmarks.
         t0 = time.perf_counter()
-        if not len(boxes):
-            result = Detections.empty()
-        else:
-            boxes, reg, marks = self._refine("onet", table, boxes, 48, cfg.thresholds[2], width, height)
-            w = boxes[:, 2:3] - boxes[:, 0:1] + 1
-            h = boxes[:, 3:4] - boxes[:, 1:2] + 1
-            points = np.stack([w * marks[:, :5] + boxes[:, 0:1] - 1, h * marks[:, 5:] + boxes[:, 1:2] - 1], axis=2)
-            boxes = mtcnn_math.apply_regression(boxes, reg)
-            keep = mtcnn_math.nms(boxes[:, :4], boxes[:, 4], cfg.nms[3], mode="min")
-            result = Detections(
-                boxes[keep, :4].astype(np.float32), boxes[keep, 4].astype(np.float32), points[keep].astype(np.float32)
-            )
+        result = self._output_stage(table, boxes, width, height)
         timings["onet"] = time.perf_counter() - t0
         result.timings = timings
+        return result
+
+    def _output_stage(self, table: np.ndarray, boxes: np.ndarray, width: int, height: int) -> Detections:
+        """O-Net on square boxes: final boxes, scores and landmarks, above the score threshold."""
+        if not len(boxes):
+            return Detections.empty()
+        boxes, reg, marks = self._refine("onet", table, boxes, 48, self.config.thresholds[2], width, height)
+        w = boxes[:, 2:3] - boxes[:, 0:1] + 1
+        h = boxes[:, 3:4] - boxes[:, 1:2] + 1
+        points = np.stack([w * marks[:, :5] + boxes[:, 0:1] - 1, h * marks[:, 5:] + boxes[:, 1:2] - 1], axis=2)
+        boxes = mtcnn_math.apply_regression(boxes, reg)
+        keep = mtcnn_math.nms(boxes[:, :4], boxes[:, 4], self.config.nms[3], mode="min")
+        return Detections(
+            boxes[keep, :4].astype(np.float32), boxes[keep, 4].astype(np.float32), points[keep].astype(np.float32)
+        )
+
+    def follow(self, bgr: np.ndarray, boxes: np.ndarray) -> Detections:
+        """The faces of the previous frame, found again by O-Net alone on their squared boxes: the
+        cheap step between full detections of a video (a face moves little from one frame to the
+        next, and O-Net's box regression follows it). A face that moved out of its box scores under
+        the threshold and is missing from the result: the caller then runs a full `detect`."""
+        start = time.perf_counter()
+        height, width = bgr.shape[:2]
+        squared = mtcnn_math.square(np.column_stack([np.asarray(boxes, np.float32)[:, :4], np.ones(len(boxes))]))
+        result = self._output_stage(mtcnn_math.integral_image(bgr), squared, width, height)
+        result.timings = {"follow": time.perf_counter() - start}
         return result
 
     def landmarks_for_boxes(self, bgr: np.ndarray, boxes: np.ndarray, scores: np.ndarray) -> Detections:

@@ -5,6 +5,7 @@ Used by the CLI and by the ROS nodes alike, so both behave the same way.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -160,9 +161,60 @@ class Recognizer:
         return out
 
     def recognize(self, frame: np.ndarray) -> tuple[list[RecognizedFace], dict[str, float]]:
+        if self.tracker is not None:
+            _, faces, timings = self.recognize_tracked(frame)
+            return faces, timings
         result = self.pipeline.process(frame)
         faces = self.label(result)
         return faces, result.timings
+
+    def recognize_tracked(self, frame: np.ndarray) -> tuple[Detections, list[RecognizedFace], dict[str, float]]:
+        """A frame of a stream, doing only the work tracking leaves: between full detections the
+        known faces are found again by O-Net alone (`MtcnnDetector.follow`), and a face is embedded
+        again only when `FaceTracker.needs_embedding` says so. Returns the detections too (the
+        nodes publish them)."""
+        start = time.perf_counter()
+        tracker, pipeline = self.tracker, self.pipeline
+        detections = None
+        if not tracker.full_detection_due():
+            followed = tracker.live_boxes()
+            detections = pipeline.detector.follow(frame, followed)
+            if len(detections) < len(followed):  # someone moved out of reach: look everywhere
+                detections = None
+        if detections is None:
+            detections = pipeline.detect(frame)
+            tracker.detected_at = tracker.frame + 1
+        tracks = tracker.assign(detections.boxes)
+        sizes = np.minimum(
+            detections.boxes[:, 2] - detections.boxes[:, 0], detections.boxes[:, 3] - detections.boxes[:, 1]
+        )
+        due = [i for i, t in enumerate(tracks) if tracker.needs_embedding(t, sizes[i], detections.scores[i])]
+        timings = dict(detections.timings)
+        embedded = {}
+        if due:
+            result = pipeline.embed_detections(frame, detections.subset(due))  # the largest max_faces of them
+            embedded = {due[k]: f for k, f in enumerate(result.faces) if f.embedding is not None}
+            timings.update(align=result.timings["align"], embed=result.timings["embed"])
+        keys = list(embedded)
+        matches = (
+            self.matcher.match(np.array([embedded[i].embedding for i in keys]), self.gallery.matrix()) if keys else []
+        )
+        fresh = dict(zip(keys, matches))
+        faces = []
+        for i, track in enumerate(tracks):
+            if i in fresh:
+                m = fresh[i]
+                identity = tracker.record(track, m.identity, m.similarity, sizes[i], float(detections.scores[i]))
+                candidate = m.candidate
+            else:  # compared on an earlier frame of this track, or never (a crowd beyond max_faces)
+                identity, candidate = track.identity or UNCHECKED, None
+            face = RecognizedFace(
+                detections.boxes[i], float(detections.scores[i]), detections.landmarks[i], identity, track.similarity
+            )
+            face.track_id, face.candidate = track.track_id, candidate
+            faces.append(face)
+        timings["total"] = time.perf_counter() - start
+        return detections, faces, timings
 
     def recognize_detections(self, frame: np.ndarray, detections: Detections) -> tuple[list[RecognizedFace], dict]:
         """For a detector that ran elsewhere (the ROS detector node)."""

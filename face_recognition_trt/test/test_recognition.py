@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from face_recognition_trt.errors import EnrollmentError
 from face_recognition_trt.names import UNKNOWN
-from face_recognition_trt.recognizer import Recognizer, open_gallery
+from face_recognition_trt.recognizer import Recognizer, RecognizerConfig, open_gallery
 
 
 @pytest.fixture
@@ -183,3 +183,56 @@ def test_upright_portraits_pass_the_orientation_check(recognizer, samples):
         face = max(face_found, key=lambda f: f.size)
         probs = recognizer.pipeline.detector.orientation_probabilities(read_image(path), face.box)
         assert probs[0] >= probs[1:].max(), (path.name, probs)
+
+
+def camera_clip(photo: np.ndarray, frames: int, size=(640, 480)) -> list[np.ndarray]:
+    """A slow zoom (1x to 1.3x) and pan over a photo, as faces move in front of a robot's camera."""
+    w, h = size
+    clip = []
+    for k in range(frames):
+        t = k / max(1, frames - 1)
+        scale = min(w / photo.shape[1], h / photo.shape[0]) * (1.0 + 0.3 * t)
+        dx, dy = (t - 0.5) * 0.1 * w, (t - 0.5) * 0.05 * h
+        cx, cy = photo.shape[1] / 2, photo.shape[0] / 2
+        matrix = np.float32([[scale, 0, w / 2 + dx - scale * cx], [0, scale, h / 2 + dy - scale * cy]])
+        clip.append(cv2.warpAffine(photo, matrix, (w, h), flags=cv2.INTER_AREA))
+    return clip
+
+
+def test_tracking_skips_work_and_names_as_the_untracked_run_does(pipeline, read, tmp_path, monkeypatch):
+    """On a moving clip of two enrolled people, the tracked recognizer runs the full detector on a
+    fraction of the frames and embeds a face only when needed (issue 14), and names each face as
+    the frame-by-frame run does wherever that run names someone."""
+    clip = camera_clip(read("groups/joe_biden_and_barack_obama_2.jpg"), 30)
+    with open_gallery(tmp_path / "g.db", pipeline) as gallery:
+        untracked = Recognizer(pipeline, gallery, RecognizerConfig(track=False))
+        enroll(untracked, "Joe Biden", read("portraits/joe_biden_1.jpg"))
+        enroll(untracked, "Barack Obama", read("portraits/barack_obama_1.jpg"))
+        expected = [untracked.recognize(frame)[0] for frame in clip]
+        tracked = Recognizer(pipeline, gallery, RecognizerConfig(track=True))
+        calls = {"detect": 0, "embed": 0}
+        for name, owner in (("detect", pipeline), ("embed", pipeline.embedder)):
+            real = getattr(owner, name)
+
+            def counting(*args, _real=real, _name=name, **kwargs):
+                calls[_name] += 1
+                return _real(*args, **kwargs)
+
+            monkeypatch.setattr(owner, name, counting)
+        got = [tracked.recognize(frame)[0] for frame in clip]
+    assert calls["detect"] <= len(clip) // 3  # full detections: every 5th frame, or when a face is lost
+    named = 0
+    for want, have in zip(expected, got):
+        for face in want:
+            if face.identity in ("Joe Biden", "Barack Obama"):
+                named += 1
+                closest = max(have, key=lambda f: _iou(f.box, face.box))
+                assert closest.identity == face.identity and closest.track_id is not None
+    assert named >= len(clip)  # both people named on most frames
+    assert calls["embed"] < len(clip) // 2  # one batch per frame untracked; here only when needed
+
+
+def _iou(a, b) -> float:
+    from face_recognition_trt.mtcnn_math import iou_matrix
+
+    return float(iou_matrix(np.asarray(a, np.float64)[None, :4], np.asarray(b, np.float64)[None, :4])[0, 0])

@@ -60,14 +60,17 @@ class FaceRecognitionNode(Node):
 
     def recognize(self, msg: Image) -> dict[str, float]:
         frame = image_to_bgr(msg)
-        pipeline = self.recognizer.pipeline
-        detections = pipeline.detect(frame)
-        result = pipeline.embed_detections(frame, detections)
-        faces = self.recognizer.label(result)
+        if self.recognizer.tracker is not None:  # track_faces: only the work tracking leaves
+            detections, faces, timings = self.recognizer.recognize_tracked(frame)
+        else:
+            pipeline = self.recognizer.pipeline
+            detections = pipeline.detect(frame)
+            result = pipeline.embed_detections(frame, detections)
+            faces, timings = self.recognizer.label(result), result.timings
         self.detection_output.publish(msg.header, detections)
         self.output.publish(msg.header, frame, faces)
         self.identity_services.offer_frame(frame)
-        return result.timings
+        return timings
 
     def stop(self) -> None:
         self.identity_services.cancel_live()
