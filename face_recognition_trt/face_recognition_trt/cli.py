@@ -232,7 +232,7 @@ def cmd_embed(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import default_bench_inputs, load_frames, run_bench
+    from .bench import default_bench_inputs, load_frames, run_bench, run_bench_tracked
     from .errors import FaceRecognitionError as Err
 
     width, height = _resolution(args.resolution)
@@ -248,13 +248,20 @@ def cmd_bench(args) -> int:
 
         compare = FacenetPytorchMTCNN(min_face=args.min_face, threads=args.threads).detect
     pipeline = _pipeline(args)
-    report = run_bench(
-        pipeline,
-        frames,
-        args.repeat,
-        compare=compare,
-        progress=_progress("bench", not args.json and sys.stderr.isatty()),
-    )
+    progress = _progress("bench", not args.json and sys.stderr.isatty())
+    if args.track:
+        report = run_bench_tracked(pipeline, frames, args.repeat, progress)
+        report["command"] = "face-recognition-trt " + " ".join(sys.argv[1:])
+        _emit(
+            report,
+            args.json,
+            f"{report['frames']} frames {report['resolution']} as one tracked stream, {report['faces_per_frame']} "
+            f"faces/frame: median {report['ms_per_frame']} ms, mean {report['mean_ms_per_frame']} ms "
+            f"({report['fps']} fps); per frame on average: "
+            + ", ".join(f"{k} {v} ms" for k, v in report["stages_mean"].items()),
+        )
+        return 0
+    report = run_bench(pipeline, frames, args.repeat, compare=compare, progress=progress)
     report["command"] = "face-recognition-trt " + " ".join(sys.argv[1:])
     if args.json:
         print(json.dumps(report))
@@ -692,6 +699,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--frames", type=int, default=100, help="at most this many distinct frames")
     b.add_argument("--repeat", type=int, default=1, help="passes over the frames")
     b.add_argument("--compare", choices=["facenet-pytorch"], help="also time facenet-pytorch's MTCNN")
+    b.add_argument("--track", action="store_true", help="the frames as one stream, tracked (give a video)")
 
     en = add("enroll", cmd_enroll, "enroll a person from photos")
     en.add_argument("name")

@@ -337,3 +337,13 @@ def test_a_face_under_the_score_threshold_never_reaches_the_matcher(capsys, samp
     assert code == 0 and len(strict) < len(default)
     assert min(f["score"] for f in default) < 0.85 <= min(f["score"] for f in strict)
     assert all(f["identity"] != "unchecked" for f in strict)  # every kept face was compared
+
+
+def test_bench_track_runs_the_frames_as_one_stream(capsys, samples, tmp_path, models_dir):
+    video = clip(samples, tmp_path, 12)
+    code, out, _ = run(capsys, "bench", "--json", "--track", "--frames", 12, video)
+    report = json.loads(out)
+    assert code == 0 and report["tracked"] and report["frames"] == 12 and report["faces_per_frame"] == 1.0
+    # full detections on some frames, O-Net alone on the others, embeddings only on a few
+    assert {"pnet", "follow", "embed"} <= set(report["stages_mean"])
+    assert report["mean_ms_per_frame"] >= report["ms_per_frame"] > 0
