@@ -48,6 +48,51 @@ def load_frames(inputs: list[str], width: int, height: int, limit: int) -> list[
     return frames
 
 
+def frames_with_faces(portraits: list[np.ndarray], faces: int, width: int, height: int, count: int) -> list[np.ndarray]:
+    """`count` frames holding `faces` portraits each, side by side in a grid (a frame with exactly
+    that many people, made from single-face photos); each frame starts at another portrait."""
+    cols = int(np.ceil(np.sqrt(faces * width / height)))
+    rows = int(np.ceil(faces / cols))
+    cell_w, cell_h = width // cols, height // rows
+    frames = []
+    for k in range(count):
+        frame = np.zeros((height, width, 3), np.uint8)
+        for i in range(faces):
+            photo = portraits[(k + i) % len(portraits)]
+            scale = min(cell_w / photo.shape[1], cell_h / photo.shape[0])  # the whole photo, letterboxed
+            photo = cv2.resize(
+                photo, (int(photo.shape[1] * scale), int(photo.shape[0] * scale)), interpolation=cv2.INTER_AREA
+            )
+            r, c = divmod(i, cols)
+            y0 = r * cell_h + (cell_h - photo.shape[0]) // 2
+            x0 = c * cell_w + (cell_w - photo.shape[1]) // 2
+            frame[y0 : y0 + photo.shape[0], x0 : x0 + photo.shape[1]] = photo
+        frames.append(frame)
+    return frames
+
+
+def plot_stages(reports: list[dict], path: Path) -> None:
+    """Per-stage median latency against faces per frame, one line per stage (needs matplotlib,
+    the `eval` extra)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    faces = [r["faces_per_frame"] for r in reports]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for stage in reports[0]["stages"]:
+        ax.plot(faces, [r["stages"].get(stage, 0.0) for r in reports], marker="o", label=stage)
+    ax.plot(faces, [r["ms_per_frame"] for r in reports], marker="s", color="black", label="whole frame")
+    ax.set_xlabel("faces per frame")
+    ax.set_ylabel("median ms")
+    ax.set_title(f"{reports[0]['resolution']}, {reports[0]['backend']}, {reports[0]['embedder']}")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+
 def peak_rss_mb() -> float:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024  # bytes on macOS, KiB on Linux

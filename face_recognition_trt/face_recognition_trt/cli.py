@@ -79,6 +79,14 @@ def _setting(name: str):
     return parse
 
 
+def _faces(text: str) -> int:
+    """Faces per synthetic bench frame: 1 to 64."""
+    number = _count(text)
+    if not 1 <= number <= 64:
+        raise argparse.ArgumentTypeError(f"must be 1 to 64, got {number}")
+    return number
+
+
 def _count(text: str) -> int:
     """A non-negative whole number (0: no limit)."""
     try:
@@ -261,6 +269,8 @@ def cmd_bench(args) -> int:
             + ", ".join(f"{k} {v} ms" for k, v in report["stages_mean"].items()),
         )
         return 0
+    if args.faces:
+        return _bench_faces(args, pipeline, inputs, width, height, progress)
     report = run_bench(pipeline, frames, args.repeat, compare=compare, progress=progress)
     report["command"] = "face-recognition-trt " + " ".join(sys.argv[1:])
     if args.json:
@@ -278,6 +288,44 @@ def cmd_bench(args) -> int:
         ref = report["compare"]["facenet-pytorch"]
         print(f"  facenet-pytorch MTCNN median {ref['ms_per_frame']} ms -> speedup {report['speedup']}x")
     return 0
+
+
+def _bench_faces(args, pipeline, inputs, width, height, progress) -> int:
+    """`bench --faces 1 3 8`: frames with exactly N people each, made from single-face photos;
+    one report per N (a table, JSON lines with --json), and with --plot the stages against N."""
+    from .bench import frames_with_faces, plot_stages, run_bench
+    from .image_io import iter_image_paths, read_image
+
+    portraits = [read_image(p) for p in iter_image_paths(inputs)]
+    portraits = [p for p in portraits if len(pipeline.detect(fit_portrait(p))) == 1]
+    if not portraits:
+        raise FaceRecognitionError("--faces needs photos of one face each (e.g. ../shared/data/samples/portraits)")
+    reports = []
+    for n in args.faces:
+        frames = frames_with_faces(portraits, n, width, height, args.frames)
+        report = run_bench(pipeline, frames, args.repeat, progress=progress)
+        report["faces_asked"] = n
+        reports.append(report)
+        _emit(report, args.json)
+    if not args.json:
+        stages = list(reports[0]["stages"])
+        print("| faces per frame | " + " | ".join(stages) + " | whole frame ms | fps |")
+        print("|---" * (len(stages) + 3) + "|")
+        for r in reports:
+            cells = " | ".join(f"{r['stages'].get(s, 0.0):.1f}" for s in stages)
+            print(f"| {r['faces_per_frame']} | {cells} | {r['ms_per_frame']:.1f} | {r['fps']} |")
+    if args.plot:
+        plot_stages(reports, args.plot)
+        print(f"plot written to {args.plot}", file=sys.stderr)
+    return 0
+
+
+def fit_portrait(image: np.ndarray) -> np.ndarray:
+    """A portrait at most 640 px wide: enough to check that it holds exactly one face."""
+    import cv2
+
+    scale = min(1.0, 640 / image.shape[1])
+    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else image
 
 
 def _resolution(text: str) -> tuple[int, int]:
@@ -700,6 +748,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--repeat", type=int, default=1, help="passes over the frames")
     b.add_argument("--compare", choices=["facenet-pytorch"], help="also time facenet-pytorch's MTCNN")
     b.add_argument("--track", action="store_true", help="the frames as one stream, tracked (give a video)")
+    b.add_argument(
+        "--faces", type=_faces, nargs="+", help="frames with exactly N faces each, made from single-face photos"
+    )
+    b.add_argument("--plot", type=Path, help="with --faces: per-stage latency against faces per frame (PNG)")
 
     en = add("enroll", cmd_enroll, "enroll a person from photos")
     en.add_argument("name")

@@ -347,3 +347,19 @@ def test_bench_track_runs_the_frames_as_one_stream(capsys, samples, tmp_path, mo
     # full detections on some frames, O-Net alone on the others, embeddings only on a few
     assert {"pnet", "follow", "embed"} <= set(report["stages_mean"])
     assert report["mean_ms_per_frame"] >= report["ms_per_frame"] > 0
+
+
+def test_bench_faces_makes_frames_with_that_many_people(capsys, samples, tmp_path, models_dir):
+    code, out, _ = run(
+        capsys, "--min-face", 30, "bench", "--json", "--faces", 1, 2, "--frames", 2, samples / "portraits"
+    )
+    reports = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [r["faces_asked"] for r in reports] == [1, 2]
+    assert [r["faces_per_frame"] for r in reports] == [1.0, 2.0]
+    assert reports[1]["stages"]["embed"] > 0
+    plot = tmp_path / "stages.png"
+    assert run(capsys, "bench", "--faces", 1, "--frames", 1, "--plot", plot, samples / "portraits")[0] == 0
+    assert cv2.imread(str(plot)) is not None
+    with pytest.raises(SystemExit) as usage:
+        main(["bench", "--faces", "0"])
+    assert usage.value.code == 2
