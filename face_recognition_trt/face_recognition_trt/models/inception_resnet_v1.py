@@ -188,7 +188,7 @@ def load_frozen_graph(model: InceptionResnetV1, constants: dict[str, np.ndarray]
 
     That graph has each batch norm folded into its convolution: a weight and a `Conv2D_bn_offset`.
     Our BasicConv2d keeps its BatchNorm, set to add the offset and change nothing else, so the same
-    module serves both checkpoint formats. Raises ValueError when the graph does not fit exactly.
+    module keeps facenet-pytorch's layout. Raises ValueError when the graph does not fit exactly.
     """
     weights = {n.removesuffix("/weights"): v for n, v in constants.items() if n.endswith("/weights")}
     branch_layers: dict[str, list[str]] = {}
