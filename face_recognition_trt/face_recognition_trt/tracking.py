@@ -3,6 +3,10 @@
 A robot sees the same person many times a second; one blurred frame should not turn "alice" into
 "unknown" and back. Faces are matched to the previous frame's tracks by box overlap (greedy IoU,
 enough for faces at camera rate), and each track keeps decaying votes for the names it was given.
+
+Tracks also save work (`Recognizer.recognize_tracked`): the tracker says when a full detection is
+due (`full_detection_due`) and which faces need a new embedding (`needs_embedding`); the rest of
+the time the detector only follows the known faces.
 """
 
 from __future__ import annotations
