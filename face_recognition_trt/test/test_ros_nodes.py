@@ -443,3 +443,19 @@ def test_camera_node_retries_a_missing_camera(ros, tmp_path):
     while node.retry_at == first and time.monotonic() < deadline:
         time.sleep(0.05)
     assert node.retry_at > first and node.source is None  # tried again after 0.5 s, backing off
+
+
+def test_weak_evidence_comes_out_uncertain_on_faces(ros, gallery, read):
+    """The open-set rule in the node: with a bar no match reaches, an enrolled person is published
+    as `uncertain`, never as a name, and a stranger stays `unknown`."""
+    from sensor_msgs.msg import Image
+    from vision_msgs.msg import Detection2DArray
+
+    from face_recognition_trt_interfaces.srv import Enroll
+
+    node = ros.start(node_classes()[3], gallery=gallery, threshold=0.999, norm_threshold=49.0)
+    assert ros.call(Enroll, "enroll", enroll_request("Barack Obama", read("portraits/barack_obama_1.jpg"))).success
+    faces = ros.collect(Detection2DArray, "faces")
+    ros.publisher(Image, "image_raw").publish(image_msg_of(read("groups/barack_obama_and_joe_biden_1.jpg"), sec=3))
+    assert names_of(faces.wait_for(lambda m: m and m[0])) == ["uncertain", "unknown"]
+    assert node.stats.errors == 0
