@@ -28,6 +28,7 @@ def main() -> None:
     parser.add_argument("--min-face", type=float, nargs="+", default=[20.0, 40.0])
     parser.add_argument("--frames", type=int, default=34)
     parser.add_argument("--repeat", type=int, default=3, help="passes over the frames (medians over all)")
+    parser.add_argument("--profile", action="store_true", help="also where the time outside the networks goes")
     args = parser.parse_args()
     frames = load_frames([str(SHARED / "groups"), str(SHARED / "portraits")], 640, 480, args.frames)
     spent, counter = [0.0], [0]
@@ -60,6 +61,27 @@ def main() -> None:
         total, net = 1000 * np.median(totals), 1000 * np.median(nets)
         outside = np.median((np.array(totals) - np.array(nets)) / np.array(totals))
         print(f"| {min_face:g} | {total:.1f} | {net:.1f} | {outside:.0%} | {np.median(calls):.0f} |")
+        if args.profile:
+            profile(pipeline, frames, min_face)
+
+
+def profile(pipeline: FacePipeline, frames: list, min_face: float) -> None:
+    """The functions that take the most time of their own over one pass (cProfile), as shares of
+    the whole detection."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for frame in frames:
+        pipeline.detect(frame)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    total = sum(row[2] for row in stats.stats.values())  # own time of every function
+    top = sorted(stats.stats.items(), key=lambda item: -item[1][2])[:8]
+    print(f"\nmin face {min_face:g}, own time as a share of detection:")
+    for (file, line, name), row in top:
+        print(f"  {row[2] / total:5.1%}  {Path(file).name}:{line} {name}")
 
 
 if __name__ == "__main__":
