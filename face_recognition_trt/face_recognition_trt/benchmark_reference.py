@@ -106,3 +106,32 @@ class FacenetPytorchMTCNN:
         if boxes is None:
             return np.zeros((0, 4)), np.zeros(0), np.zeros((0, 5, 2))
         return boxes.astype(np.float32), probs.astype(np.float32), points.astype(np.float32)
+
+
+class FacenetPytorchPipeline(FacenetPytorchMTCNN):
+    """The untracked peer pipeline users choose today: facenet-pytorch's MTCNN, then an
+    InceptionResnetV1 in torch on each face's 160x160 box crop. The network is our module of the
+    same architecture (models/inception_resnet_v1.py; facenet-pytorch's own needs torchvision's
+    full install); its weights are left random, which costs the same time."""
+
+    def __init__(self, min_face: float = default("min_face"), threads: int = 0) -> None:
+        super().__init__(min_face, threads)
+        from .models.inception_resnet_v1 import InceptionResnetV1
+
+        self.embedder = InceptionResnetV1().eval()
+
+    def recognize(self, bgr: np.ndarray) -> np.ndarray:
+        import cv2
+
+        boxes, _, _ = self.detect(bgr)
+        height, width = bgr.shape[:2]
+        crops = []
+        for x1, y1, x2, y2 in boxes.astype(int):
+            x1, y1, x2, y2 = max(x1, 0), max(y1, 0), min(x2, width), min(y2, height)
+            if x2 > x1 and y2 > y1:
+                crops.append(cv2.resize(bgr[y1:y2, x1:x2, ::-1], (160, 160)))
+        if not crops:
+            return np.zeros((0, 512), np.float32)
+        x = self.torch.from_numpy((np.stack(crops).astype(np.float32) - 127.5) / 128).permute(0, 3, 1, 2)
+        with self.torch.no_grad():
+            return self.embedder(x.contiguous()).numpy()

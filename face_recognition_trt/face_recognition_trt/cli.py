@@ -251,10 +251,14 @@ def cmd_bench(args) -> int:
     if not frames:
         raise Err("no frames could be read from the inputs")
     compare = None
-    if args.compare:
+    if args.compare == "facenet-pytorch":
         from .benchmark_reference import FacenetPytorchMTCNN
 
         compare = FacenetPytorchMTCNN(min_face=args.min_face, threads=args.threads).detect
+    elif args.compare == "facenet-pytorch-pipeline":
+        from .benchmark_reference import FacenetPytorchPipeline
+
+        compare = FacenetPytorchPipeline(min_face=args.min_face, threads=args.threads).recognize
     pipeline = _pipeline(args)
     progress = _progress("bench", not args.json and sys.stderr.isatty())
     if args.track:
@@ -286,7 +290,7 @@ def cmd_bench(args) -> int:
     print(f"  detection median {report['detect_ms']['median']} ms; peak RSS {report['peak_rss_mb']} MB")
     if compare:
         ref = report["compare"]["facenet-pytorch"]
-        print(f"  facenet-pytorch MTCNN median {ref['ms_per_frame']} ms -> speedup {report['speedup']}x")
+        print(f"  facenet-pytorch ({ref['what']}) median {ref['ms_per_frame']} ms -> speedup {report['speedup']}x")
     return 0
 
 
@@ -746,7 +750,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--resolution", default="640x480")
     b.add_argument("--frames", type=int, default=100, help="at most this many distinct frames")
     b.add_argument("--repeat", type=int, default=1, help="passes over the frames")
-    b.add_argument("--compare", choices=["facenet-pytorch"], help="also time facenet-pytorch's MTCNN")
+    b.add_argument(
+        "--compare",
+        choices=["facenet-pytorch", "facenet-pytorch-pipeline"],
+        help="also time facenet-pytorch's MTCNN (detection), or with an InceptionResnetV1 per face (the peer pipeline)",
+    )
     b.add_argument("--track", action="store_true", help="the frames as one stream, tracked (give a video)")
     b.add_argument(
         "--faces", type=_faces, nargs="+", help="frames with exactly N faces each, made from single-face photos"

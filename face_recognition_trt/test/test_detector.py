@@ -165,3 +165,15 @@ def test_faces_cut_by_the_frame_edge_are_found(pipeline, read):
     assert outside.sum() >= 2  # boxes stay in the frame's pixels and reach past its edge
     # no false face on a painting at the border of a portrait (0.86 in the border pass: below its bar)
     assert len(pipeline.detect(read("portraits/joe_biden_2.jpg"))) == 1
+
+
+def test_the_peer_pipeline_embeds_every_face_it_finds(reference, read):
+    """`bench --compare facenet-pytorch-pipeline`: facenet-pytorch's MTCNN, then one 512-d
+    InceptionResnetV1 embedding per detected face."""
+    from face_recognition_trt.benchmark_reference import FacenetPytorchPipeline
+
+    peer = FacenetPytorchPipeline()
+    frame = read("groups/barack_obama_and_joe_biden_1.jpg")
+    embeddings = peer.recognize(frame)
+    assert embeddings.shape == (len(peer.detect(frame)[0]), 512) and len(embeddings) == 2
+    np.testing.assert_allclose(np.linalg.norm(embeddings, axis=1), 1.0, atol=1e-5)
