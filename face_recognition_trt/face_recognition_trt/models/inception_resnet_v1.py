@@ -163,16 +163,20 @@ _BLOCKS = (
 )
 
 
-def _module_prefix(scope: str, branch_layers: dict[str, list[str]], model: nn.Module) -> str:
-    """'InceptionResnetV1/Repeat/block35_2/Branch_1/Conv2d_0b_3x3' -> 'repeat_1.1.branch1.1'."""
-    scope = scope.removeprefix("InceptionResnetV1/")
+def _split_block(scope: str) -> tuple[str | None, str]:
+    """'Repeat/block35_2/Branch_1/Conv2d_0b_3x3' -> ('repeat_1.1.', 'Branch_1/Conv2d_0b_3x3');
+    a stem layer has no block: (None, scope)."""
     for pattern, template in _BLOCKS:
         found = pattern.match(scope)
         if found:
-            block = template.format(*(int(g) - 1 for g in found.groups()))
-            rest = scope[found.end() :]
-            break
-    else:  # a stem layer: Conv2d_1a_3x3 -> conv2d_1a
+            return template.format(*(int(g) - 1 for g in found.groups())), scope[found.end() :]
+    return None, scope
+
+
+def _module_prefix(scope: str, branch_layers: dict[str, list[str]], model: nn.Module) -> str:
+    """'Repeat/block35_2/Branch_1/Conv2d_0b_3x3' -> 'repeat_1.1.branch1.1'."""
+    block, rest = _split_block(scope)
+    if block is None:  # a stem layer: Conv2d_1a_3x3 -> conv2d_1a
         return "conv2d_" + scope.split("_")[1]
     if rest == "Conv2d_1x1":  # the block's own 1x1 convolution (with a bias, no batch norm)
         return block + "conv2d"
@@ -190,33 +194,38 @@ def load_frozen_graph(model: InceptionResnetV1, constants: dict[str, np.ndarray]
     Our BasicConv2d keeps its BatchNorm, set to add the offset and change nothing else, so the same
     module keeps facenet-pytorch's layout. Raises ValueError when the graph does not fit exactly.
     """
-    weights = {n.removesuffix("/weights"): v for n, v in constants.items() if n.endswith("/weights")}
-    branch_layers: dict[str, list[str]] = {}
+    weights = {
+        n.removeprefix("InceptionResnetV1/").removesuffix("/weights"): v
+        for n, v in constants.items()
+        if n.endswith("/weights")
+    }
+    branch_layers: dict[str, list[str]] = {}  # "repeat_1.1.Branch_1" -> its layers' names
     for scope in weights:
-        parts = scope.removeprefix("InceptionResnetV1/").rsplit("/", 2)
-        if len(parts) == 3 and parts[1].startswith("Branch_"):
-            for pattern, template in _BLOCKS:
-                found = pattern.match(parts[0] + "/")
-                if found:
-                    block = template.format(*(int(g) - 1 for g in found.groups()))
-                    branch_layers.setdefault(block + parts[1], []).append(parts[2])
+        block, rest = _split_block(scope)
+        if block is not None and rest.startswith("Branch_"):
+            branch, layer = rest.split("/")
+            branch_layers.setdefault(block + branch, []).append(layer)
+
+    def const(name: str) -> torch.Tensor:
+        return torch.from_numpy(constants["InceptionResnetV1/" + name])
+
     state: dict[str, torch.Tensor] = {}
     for scope, w in weights.items():
         if scope.endswith("Bottleneck"):
             state["last_linear.weight"] = torch.from_numpy(w.T.copy())
             bn = scope + "/BatchNorm/"
-            state["last_bn.weight"] = torch.from_numpy(constants[bn + "Const"])  # gamma: slim stores ones
-            state["last_bn.bias"] = torch.from_numpy(constants[bn + "beta"])
-            state["last_bn.running_mean"] = torch.from_numpy(constants[bn + "moving_mean"])
-            state["last_bn.running_var"] = torch.from_numpy(constants[bn + "moving_variance"])
+            state["last_bn.weight"] = const(bn + "Const")  # gamma: slim stores ones
+            state["last_bn.bias"] = const(bn + "beta")
+            state["last_bn.running_mean"] = const(bn + "moving_mean")
+            state["last_bn.running_var"] = const(bn + "moving_variance")
             continue
         prefix = _module_prefix(scope, branch_layers, model)
         kernel = torch.from_numpy(w.transpose(3, 2, 0, 1).copy())  # TensorFlow HWIO -> torch OIHW
-        if scope + "/biases" in constants:
+        if "InceptionResnetV1/" + scope + "/biases" in constants:
             state[prefix + ".weight"] = kernel
-            state[prefix + ".bias"] = torch.from_numpy(constants[scope + "/biases"])
+            state[prefix + ".bias"] = const(scope + "/biases")
             continue
-        offset = torch.from_numpy(constants[scope + "/Conv2D_bn_offset"])
+        offset = const(scope + "/Conv2D_bn_offset")
         bn = model.get_submodule(prefix).bn
         state[prefix + ".conv.weight"] = kernel
         state[prefix + ".bn.weight"] = torch.ones_like(offset)

@@ -1,4 +1,4 @@
-"""Read the constants (the weights) and a few attributes out of a frozen TensorFlow graph (GraphDef).
+"""Read the constants (the weights) out of a frozen TensorFlow graph (GraphDef).
 
 TensorFlow (hundreds of MB) and tf2onnx (which needs TensorFlow) were passed over to read one file at
 fetch time. The file is a protobuf message, so the protobuf library parses it; this module only
@@ -8,8 +8,6 @@ every other field is skipped by protobuf as unknown.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
@@ -47,24 +45,13 @@ def _graph_def_class():
             ("int_val", 7, T.TYPE_INT32, _MANY, None),
         ],
     )
-    attr = _message(
-        f,
-        "AttrValue",
-        [
-            ("list", 1, T.TYPE_MESSAGE, _ONE, ".frt.AttrValue.ListValue"),
-            ("s", 2, T.TYPE_BYTES, _ONE, None),
-            ("f", 4, T.TYPE_FLOAT, _ONE, None),
-            ("tensor", 8, T.TYPE_MESSAGE, _ONE, ".frt.TensorProto"),
-        ],
-    )
-    _message(attr, "ListValue", [("i", 3, T.TYPE_INT64, _MANY, None)])
+    _message(f, "AttrValue", [("tensor", 8, T.TYPE_MESSAGE, _ONE, ".frt.TensorProto")])
     node = _message(
         f,
         "NodeDef",
         [
             ("name", 1, T.TYPE_STRING, _ONE, None),
             ("op", 2, T.TYPE_STRING, _ONE, None),
-            ("input", 3, T.TYPE_STRING, _MANY, None),
             ("attr", 5, T.TYPE_MESSAGE, _MANY, ".frt.NodeDef.AttrEntry"),
         ],
     )
@@ -76,22 +63,6 @@ def _graph_def_class():
     pool = descriptor_pool.DescriptorPool()
     pool.Add(f)
     return message_factory.GetMessageClass(pool.FindMessageTypeByName("frt.GraphDef"))
-
-
-@dataclass
-class Node:
-    name: str
-    op: str
-    inputs: list[str]
-    padding: str  # "SAME" / "VALID" for convolutions and pools, "" otherwise
-    strides: tuple[int, ...]
-    epsilon: float  # batch norm only
-
-
-@dataclass
-class FrozenGraph:
-    nodes: list[Node]  # every non-constant operation, in file order
-    constants: dict[str, np.ndarray]  # Const nodes by name
 
 
 def _tensor(t) -> np.ndarray:
@@ -107,28 +78,13 @@ def _tensor(t) -> np.ndarray:
     return values.reshape(shape)
 
 
-def read_frozen_graph(data: bytes) -> FrozenGraph:
+def read_constants(data: bytes) -> dict[str, np.ndarray]:
+    """Every Const node of a serialised GraphDef, by name."""
     graph = _graph_def_class()()
     try:
         graph.ParseFromString(data)
     except DecodeError as exc:
         raise ValueError(f"not a TensorFlow GraphDef ({exc})") from exc
-    nodes, constants = [], {}
-    for n in graph.node:
-        if n.op == "Const":
-            constants[n.name] = _tensor(n.attr["value"].tensor)
-            continue
-        attrs = n.attr
-        nodes.append(
-            Node(
-                name=n.name,
-                op=n.op,
-                inputs=list(n.input),
-                padding=attrs["padding"].s.decode() if "padding" in attrs else "",
-                strides=tuple(attrs["strides"].list.i) if "strides" in attrs else (),
-                epsilon=attrs["epsilon"].f if "epsilon" in attrs else 0.0,
-            )
-        )
-    if not nodes:
+    if not graph.node:
         raise ValueError("not a TensorFlow GraphDef (no operations)")
-    return FrozenGraph(nodes, constants)
+    return {n.name: _tensor(n.attr["value"].tensor) for n in graph.node if n.op == "Const"}
