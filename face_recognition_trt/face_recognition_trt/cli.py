@@ -275,7 +275,10 @@ def cmd_bench(args) -> int:
         return 0
     if args.faces:
         return _bench_faces(args, pipeline, inputs, width, height, progress)
-    report = run_bench(pipeline, frames, args.repeat, compare=compare, progress=progress)
+    whole_frame = args.compare == "facenet-pytorch-pipeline"
+    report = run_bench(
+        pipeline, frames, args.repeat, compare=compare, progress=progress, compare_whole_frame=whole_frame
+    )
     report["command"] = "face-recognition-trt " + " ".join(sys.argv[1:])
     if args.json:
         print(json.dumps(report))

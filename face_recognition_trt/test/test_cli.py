@@ -363,3 +363,13 @@ def test_bench_faces_makes_frames_with_that_many_people(capsys, samples, tmp_pat
     with pytest.raises(SystemExit) as usage:
         main(["bench", "--faces", "0"])
     assert usage.value.code == 2
+
+
+def test_bench_compares_whole_frames_with_the_peer_pipeline(capsys, samples, models_dir):
+    pytest.importorskip("facenet_pytorch", reason="the peer needs `pip install --no-deps facenet-pytorch`")
+    photo = samples / "groups/barack_obama_and_joe_biden_1.jpg"
+    code, out, _ = run(capsys, "bench", "--json", "--frames", 1, "--compare", "facenet-pytorch-pipeline", photo)
+    report = json.loads(out)
+    peer = report["compare"]["facenet-pytorch"]
+    assert code == 0 and "InceptionResnetV1" in peer["what"]
+    assert report["speedup"] == pytest.approx(peer["ms_per_frame"] / report["ms_per_frame"], rel=0.02)
