@@ -366,7 +366,13 @@ def test_bench_faces_makes_frames_with_that_many_people(capsys, samples, tmp_pat
 
 
 def test_bench_compares_whole_frames_with_the_peer_pipeline(capsys, samples, models_dir):
-    pytest.importorskip("facenet_pytorch", reason="the peer needs `pip install --no-deps facenet-pytorch`")
+    import importlib.util
+
+    from conftest import missing
+
+    for module in ("torch", "facenet_pytorch"):  # found, not imported: the reference handles torchvision
+        if importlib.util.find_spec(module) is None:
+            missing(module, "the peer needs torch and `pip install --no-deps facenet-pytorch==2.6.0`")
     photo = samples / "groups/barack_obama_and_joe_biden_1.jpg"
     code, out, _ = run(capsys, "bench", "--json", "--frames", 1, "--compare", "facenet-pytorch-pipeline", photo)
     report = json.loads(out)
