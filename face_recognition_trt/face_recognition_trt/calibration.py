@@ -27,7 +27,7 @@ def calibration_chips(detector: MtcnnDetector, folder: Path, spec, limit: int = 
             continue
         det = detector.detect(frame)
         if len(det):
-            sizes = np.minimum(det.boxes[:, 2] - det.boxes[:, 0], det.boxes[:, 3] - det.boxes[:, 1])
+            sizes = det.sizes()
             largest = [int(np.argmax(sizes))]
             chips.append(face_chips(frame, det.boxes[largest], det.landmarks[largest], spec)[0])
         if len(chips) >= limit:

@@ -46,6 +46,10 @@ class Detections:
     def empty() -> Detections:
         return Detections(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), np.zeros((0, 5, 2), np.float32))
 
+    def sizes(self) -> np.ndarray:
+        """Each face's size: the shorter side of its box, pixels."""
+        return np.minimum(self.boxes[:, 2] - self.boxes[:, 0], self.boxes[:, 3] - self.boxes[:, 1])
+
     def subset(self, index) -> Detections:
         """The faces at `index` (a mask or indices), in that order, with the same timings."""
         return Detections(self.boxes[index], self.scores[index], self.landmarks[index], self.timings)

@@ -104,9 +104,7 @@ class FacePipeline:
     def embed_detections(self, frame: np.ndarray, detections: Detections, keep_chips: bool = False) -> FrameResult:
         """Align and embed the `max_faces` largest detections (the detector may run elsewhere)."""
         t0 = time.perf_counter()
-        sizes = np.minimum(
-            detections.boxes[:, 2] - detections.boxes[:, 0], detections.boxes[:, 3] - detections.boxes[:, 1]
-        )
+        sizes = detections.sizes()
         chosen = np.argsort(-sizes, kind="stable")[: self.config.max_faces]
         spec = self.embedder.spec
         chips = face_chips(frame, detections.boxes[chosen], detections.landmarks[chosen], spec)

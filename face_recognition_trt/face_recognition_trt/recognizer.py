@@ -185,9 +185,7 @@ class Recognizer:
             detections = pipeline.detect(frame)
             tracker.detected_at = tracker.frame + 1
         tracks = tracker.assign(detections.boxes)
-        sizes = np.minimum(
-            detections.boxes[:, 2] - detections.boxes[:, 0], detections.boxes[:, 3] - detections.boxes[:, 1]
-        )
+        sizes = detections.sizes()
         due = [i for i, t in enumerate(tracks) if tracker.needs_embedding(t, sizes[i], detections.scores[i])]
         timings = dict(detections.timings)
         embedded = {}
