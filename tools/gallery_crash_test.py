@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from face_recognition_trt.gallery import Gallery, Sample
+from face_recognition_trt.gallery import Sample
+from face_recognition_trt.gallery_sqlite import SqliteGallery
 from face_recognition_trt.gallery_transfer import export_gallery, import_gallery
 
 DIM = 128
@@ -34,8 +35,8 @@ def unit(rng: np.random.Generator) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 
-def open_gallery(path: Path) -> Gallery:
-    return Gallery(path, "dlib-resnet-v1", "v1", DIM)
+def open_gallery(path: Path) -> SqliteGallery:
+    return SqliteGallery(path, "dlib-resnet-v1", "v1", DIM)
 
 
 def worker(path: Path, journal: Path, seed: int, import_file: Path) -> None:

@@ -12,7 +12,7 @@ fi
 PIP="$VENV/bin/python -m pip --disable-pip-version-check --quiet"
 echo "== installing pinned dependencies (torch CPU for model conversion; takes a few minutes the first time)"
 $PIP install -c constraints.txt --config-settings editable_mode=compat \
-  -e "./face_recognition_trt[opencv,export,compare,eval,test]"
+  -e "./face_recognition_trt[opencv,export,compare,eval,test,postgres,postgres-server]"
 # facenet-pytorch is only the reference for parity tests and `bench --compare`; its declared
 # dependencies (torch<2.3, torchvision) are not used: see face_recognition_trt/benchmark_reference.py.
 $PIP install -c constraints.txt --no-deps facenet-pytorch

@@ -180,12 +180,12 @@ def run_bench_tracked(
     as mean milliseconds per frame, because most of them do not run on every frame."""
     import tempfile
 
-    from .recognizer import Recognizer, RecognizerConfig, open_gallery
+    from .recognizer import Recognizer, RecognizerConfig, open_pipeline_gallery
 
     totals: list[float] = []
     stages: dict[str, float] = {}
     faces = []
-    with tempfile.TemporaryDirectory() as tmp, open_gallery(Path(tmp) / "bench.db", pipeline) as gallery:
+    with tempfile.TemporaryDirectory() as tmp, open_pipeline_gallery(Path(tmp) / "bench.db", pipeline) as gallery:
         for _ in range(repeat):
             recognizer = Recognizer(pipeline, gallery, RecognizerConfig(track=True))  # a fresh stream
             for frame in frames:

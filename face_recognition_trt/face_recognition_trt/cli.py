@@ -56,11 +56,11 @@ def _pipeline(args, calibration_chips=None):
 
 def _recognizer(args, track: bool = False):
     """`track`: the frames are one stream (a video, a camera), so faces are tracked across them."""
-    from .recognizer import Recognizer, RecognizerConfig, open_gallery
+    from .recognizer import Recognizer, RecognizerConfig, open_configured_gallery
 
     pipeline = _pipeline(args)
     config = RecognizerConfig.from_values(_values(args), track=track, thumbnails=getattr(args, "thumbnails", False))
-    return Recognizer(pipeline, open_gallery(args.gallery, pipeline), config)
+    return Recognizer(pipeline, open_configured_gallery(_values(args), pipeline), config)
 
 
 def _setting(name: str):
@@ -98,19 +98,14 @@ def _count(text: str) -> int:
     return number
 
 
-ERASE_PENDING = (
-    "another process is reading the gallery, so a copy of the deleted data stays in its write-ahead "
-    "log until that process closes it; run `identities scrub` then to erase it"
-)
-
-
-def _gallery_only(args):
-    """Open the gallery without loading any network (list, forget, rename, export)."""
+def _gallery_only(args, location: str | None = None):
+    """Open the gallery (or the one at `location`) without loading any network (list, forget, ...)."""
     from .embed import load_embedder_spec
-    from .gallery import Gallery
+    from .gallery_store import open_gallery
 
     spec = load_embedder_spec(args.embedder)
-    return Gallery(args.gallery, spec.name, spec.version, spec.dim)
+    location = args.gallery if location is None else location
+    return open_gallery(location, spec.name, spec.version, spec.dim, args.gallery_password_file)
 
 
 # --- models ----------------------------------------------------------------------------------------
@@ -383,11 +378,11 @@ def cmd_identities(args) -> int:
             _emit(
                 {"forgotten": args.name, "samples_removed": removed, "erase_pending": pending},
                 args.json,
-                f"forgot {args.name} ({removed} samples removed)" + (f"; {ERASE_PENDING}" if pending else ""),
+                f"forgot {args.name} ({removed} samples removed)" + (f"; {gallery.erase_advice}" if pending else ""),
             )
         elif action == "scrub":
             done = gallery.scrub()
-            _emit({"erased": done}, args.json, "erased" if done else ERASE_PENDING)
+            _emit({"erased": done}, args.json, "erased" if done else gallery.erase_advice)
             return 0 if done else 1
         elif action == "rename":
             gallery.rename(args.old, args.new)
@@ -680,7 +675,16 @@ def add_global_options(p: argparse.ArgumentParser, gallery: Path | None, embedde
             default=default(DEFAULT_EMBEDDER),
             help=f"built-in ({', '.join(EMBEDDERS)}) or an embedder spec YAML",
         )
-    p.add_argument("--gallery", type=Path, default=default(gallery), help="gallery file (SQLite)")
+    p.add_argument(
+        "--gallery",
+        default=default(None if gallery is None else str(gallery)),
+        help="gallery file (SQLite), or postgresql://user@host/db (no password in it: see --gallery-password-file)",
+    )
+    p.add_argument(
+        "--gallery-password-file",
+        default=default(None),
+        help="postgresql:// gallery: a file holding the password",
+    )
     p.add_argument(
         "--threads", type=_setting("threads"), default=default(0), help="ONNX Runtime threads (0: one per core)"
     )
@@ -704,7 +708,7 @@ def add_global_options(p: argparse.ArgumentParser, gallery: Path | None, embedde
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .gallery import default_gallery_path
+    from .gallery_store import default_gallery_path
 
     p = argparse.ArgumentParser(prog="face-recognition-trt", description=__doc__.splitlines()[0])
     add_global_options(p, default_gallery_path())

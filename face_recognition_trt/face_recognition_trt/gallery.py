@@ -1,95 +1,28 @@
-"""The gallery: enrolled identities and their embeddings in one SQLite file (WAL mode).
+"""The gallery: where an identity is stored. One interface, two stores.
 
-Where an identity is stored. Guarantees:
-- each change is one transaction: a process killed at any moment leaves the old or the new state;
-- files are owner-only (0600 in a 0700 directory): face templates are biometric data;
-- `forget` really removes the data (secure_delete, then WAL checkpoint and VACUUM);
-- a gallery belongs to one embedder; a file with a newer schema, another embedder's embeddings,
-  or that is not a gallery at all, is refused with a clear message and never written.
+- a file path: one SQLite file on the robot (gallery_sqlite.py), the default;
+- a `postgresql://` URL: a PostgreSQL database with pgvector shared by a fleet (gallery_postgres.py).
+
+gallery_store.open_gallery opens either.
+Both behave the same for every operation (enroll, add samples, list, forget, rename, export and
+import), check names and embedders the same way, and give the same error messages; the gallery
+tests run on both (test/test_gallery.py). What is shared lives here.
 """
 
 from __future__ import annotations
 
-import functools
-import os
-import shutil
-import sqlite3
-import threading
-import time
-import urllib.parse
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Protocol
 
 import numpy as np
-import platformdirs
 
 from .errors import GalleryError
 from .names import validate_name
 
 SCHEMA_VERSION = 1
-SCRUB_WAIT_S = 1.0  # how long forget waits for other readers before reporting the erase as pending
 UNIT_TOLERANCE = 1e-3  # embedders L2-normalise their output; float32 keeps the length within 1e-6
-
-SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE identities (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL,              -- as the user wrote it
-    name_key TEXT NOT NULL UNIQUE,   -- case-folded, for comparison
-    created REAL NOT NULL
-);
-CREATE TABLE samples (
-    id INTEGER PRIMARY KEY,
-    identity_id INTEGER NOT NULL REFERENCES identities(id) ON DELETE CASCADE,
-    embedding BLOB NOT NULL,         -- float32, little endian, unit length
-    embedder TEXT NOT NULL,
-    embedder_version TEXT NOT NULL,
-    quality REAL NOT NULL,
-    created REAL NOT NULL,
-    source TEXT,
-    thumbnail BLOB                   -- JPEG, only when the user opted in
-);
-CREATE INDEX samples_identity ON samples(identity_id);
-"""
-
-
-def default_gallery_path() -> Path:
-    env = os.environ.get("FACE_RECOGNITION_TRT_GALLERY")
-    if env:
-        return Path(env).expanduser()
-    return Path(platformdirs.user_data_dir("face_recognition_trt")) / "gallery.db"
-
-
-def _sqlite_errors(method):
-    """SQLite failures at run time (disk full, locked by another process) become GalleryError:
-    callers report them and keep running; the transaction has been rolled back."""
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        try:
-            return method(self, *args, **kwargs)
-        except sqlite3.Error as exc:
-            raise GalleryError(f"gallery {self.path}: {exc}{_disk_note(self.path)}") from exc
-
-    return wrapper
-
-
-LOW_DISK_BYTES = 1 << 20  # less free space than this next to the gallery counts as a full disk
-
-
-def _free_bytes(path: Path) -> int | None:
-    try:
-        return shutil.disk_usage(path.parent).free
-    except OSError:
-        return None
-
-
-def _disk_note(path: Path) -> str:
-    """Names the disk when it is (nearly) full: the real cause behind SQLite's I/O errors."""
-    free = _free_bytes(path)
-    if free is None or free >= LOW_DISK_BYTES:
-        return ""
-    return f" (the disk holding {path.parent} is full: {free} bytes free)"
 
 
 @dataclass
@@ -115,388 +48,121 @@ class GalleryMatrix:
     starts: np.ndarray  # I, first row of each identity
     names: list[str]  # I display names
 
+    @classmethod
+    def from_blocks(cls, blocks: list[tuple[str, np.ndarray]], dim: int) -> GalleryMatrix:
+        """From (name, n x D embeddings) per identity; identities without samples are left out."""
+        blocks = [(name, rows) for name, rows in blocks if len(rows)]
+        sizes = [len(rows) for _, rows in blocks]
+        embeddings = np.concatenate([rows for _, rows in blocks]) if blocks else np.zeros((0, dim), np.float32)
+        starts = np.cumsum([0, *sizes[:-1]]).astype(np.int64) if blocks else np.zeros(0, np.int64)
+        return cls(embeddings.astype(np.float32, copy=False), starts, [name for name, _ in blocks])
 
-class Gallery:
-    def __init__(self, path: Path, embedder: str, embedder_version: str, dim: int, busy_timeout: float = 10.0) -> None:
-        """busy_timeout: seconds to wait for another process that holds the file's write lock."""
-        self.path = Path(path)
-        self.embedder, self.embedder_version, self.dim = embedder, embedder_version, dim
-        self.busy_timeout = busy_timeout
-        self.erase_pending = False  # forget could not scrub the file yet (another process reads it)
-        self.read_only: str | None = None  # why the gallery could only be opened read-only
-        self._lock = threading.RLock()
-        self._create_file()
-        try:
-            # check_same_thread=False: ROS services and timers call from executor threads; one lock
-            # (self._lock) serialises every use of the connection.
-            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout)
-            self._file_id = self._stat_id()
-            self.conn.execute("PRAGMA foreign_keys = ON")
-            self.conn.execute("PRAGMA secure_delete = ON")
-            self._init_or_check()
-            self.conn.execute("PRAGMA journal_mode = WAL")
-            self.conn.execute("PRAGMA synchronous = FULL")
-        except sqlite3.DatabaseError as exc:
-            if not self._open_read_only_when_unwritable():
-                raise GalleryError(
-                    f"{self.path} is not a usable gallery ({exc}){_disk_note(self.path)}; it was left untouched"
-                ) from exc
-        self._matrix: GalleryMatrix | None = None
-        self._version_seen: tuple[int, int] = (-1, -1)  # (data_version: other writers, total_changes: ours)
 
-    # --- opening ---------------------------------------------------------------------------------
+class Gallery(Protocol):
+    """What every store offers. `location` is shown to users (a URL never carries a password)."""
 
-    def _open_read_only_when_unwritable(self) -> bool:
-        """On a full disk, a read-only file system or in a folder we may not write, SQLite cannot even
-        open a WAL database (its index file must be written): open the file read-only and as it is,
-        so that recognition goes on; every write then says why it is refused. Changes not yet moved
-        from the write-ahead log into the file are not seen."""
-        if not self.path.exists():
-            return False
-        free = _free_bytes(self.path)
-        if os.statvfs(self.path.parent).f_flag & os.ST_RDONLY:
-            reason = f"{self.path.parent} is on a read-only file system"
-        elif not os.access(self.path.parent, os.W_OK):
-            reason = f"{self.path.parent} is not writable by this user"
-        elif free is not None and free < LOW_DISK_BYTES:
-            reason = f"the disk holding {self.path.parent} is full ({free} bytes free)"
-        else:
-            return False
-        uri = f"file:{urllib.parse.quote(str(self.path.resolve()))}?mode=ro&immutable=1"
-        self.conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
-        self._file_id = self._stat_id()
-        self.read_only = reason
-        self._init_or_check()
-        return True
+    location: str
+    embedder: str
+    embedder_version: str
+    dim: int
+    erase_pending: bool  # forget could not erase every copy yet: `erase_advice` says what to do
+    erase_advice: str
+    degraded: bool  # recognition goes on, changes fail (a read-only file, an unreachable database)
 
-    def _create_file(self) -> None:
-        directory = self.path.parent
-        try:
-            if not directory.exists():
-                directory.mkdir(parents=True, mode=0o700)
-            if not self.path.exists():
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-                os.close(fd)
-        except FileExistsError:
-            pass  # another process created it a moment ago: _init_or_check sorts out who initialises
-        except OSError as exc:
-            raise GalleryError(f"cannot create the gallery {self.path}: {exc.strerror or exc}") from exc
-
-    def _tables(self) -> set[str]:
-        return {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-
-    def _init_or_check(self) -> None:
-        tables = self._tables()
-        if not tables:
-            with self._transaction():  # BEGIN IMMEDIATE: one process at a time from here on
-                tables = self._tables()  # another process may have initialised it meanwhile
-                if not tables:
-                    for statement in SCHEMA.split(";"):
-                        if statement.strip():
-                            self.conn.execute(statement)
-                    meta = {
-                        "schema_version": str(SCHEMA_VERSION),
-                        "embedder": self.embedder,
-                        "embedder_version": self.embedder_version,
-                        "dim": str(self.dim),
-                        "created": str(time.time()),
-                    }
-                    self.conn.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
-                    return
-        if "meta" not in tables:
-            raise GalleryError(f"{self.path} is an SQLite file but not a face_recognition_trt gallery; left untouched")
-        meta = dict(self.conn.execute("SELECT key, value FROM meta"))
-        try:
-            version = int(meta.get("schema_version", "0"))
-        except (TypeError, ValueError):
-            raise GalleryError(f"{self.path} has no valid schema version; left untouched") from None
-        if version > SCHEMA_VERSION:
-            raise GalleryError(
-                f"{self.path} has gallery schema {version}, newer than this version "
-                f"understands ({SCHEMA_VERSION}); upgrade face_recognition_trt. File left untouched"
-            )
-        if version < 1:
-            raise GalleryError(f"{self.path} has no valid schema version; left untouched")
-        if str(meta.get("dim")) != str(self.dim):
-            raise GalleryError(f"{self.path} says its embeddings have {meta.get('dim')} values, not {self.dim}")
-        if (meta.get("embedder"), meta.get("embedder_version")) != (self.embedder, self.embedder_version):
-            raise GalleryError(
-                f"{self.path} holds embeddings of {meta.get('embedder')} ({meta.get('embedder_version')}), "
-                f"not of {self.embedder} ({self.embedder_version}); embeddings of different models cannot be "
-                "compared. Use another --gallery file, or export names, forget and re-enroll from photos"
-            )
-
-    def _tampered(self, what: str) -> GalleryError:
-        return GalleryError(
-            f"{self.path} was altered outside face_recognition_trt: {what}. Restore it from a backup or "
-            "an export (identities import), or forget that identity"
-        )
-
-    def _stat_id(self) -> tuple[int, int]:
-        st = os.stat(self.path)
-        return st.st_dev, st.st_ino
-
-    def _transaction(self):
-        if self.read_only:
-            raise GalleryError(f"gallery {self.path} is open read-only: {self.read_only}; fix that and restart")
-        # A gallery file deleted (or replaced) while open would take every later write with it
-        # when the process ends: refuse the write instead of reporting success.
-        try:
-            same = self._stat_id() == self._file_id
-        except FileNotFoundError:
-            same = False
-        if not same:
-            raise GalleryError(
-                f"the gallery file {self.path} was deleted or replaced while in use; nothing was stored. "
-                "Restart to open it again"
-            )
-        return _Transaction(self.conn, self._lock)
-
-    def close(self) -> None:
-        self.conn.close()
-
-    def __enter__(self) -> Gallery:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    # --- reading ---------------------------------------------------------------------------------
-
-    def _find(self, name: str) -> tuple[int, str] | None:
-        _, key = validate_name(name)
-        row = self.conn.execute("SELECT id, name FROM identities WHERE name_key = ?", (key,)).fetchone()
-        return (row[0], row[1]) if row else None
-
-    @_sqlite_errors
-    def list(self) -> list[IdentityInfo]:
-        with self._lock:
-            return self._list()
-
-    def _list(self) -> list[IdentityInfo]:
-        rows = self.conn.execute(
-            "SELECT i.name, COUNT(s.id) FROM identities i LEFT JOIN samples s ON s.identity_id = i.id "
-            "GROUP BY i.id ORDER BY i.name_key"
-        )
-        return [IdentityInfo(name, count) for name, count in rows]
-
-    @_sqlite_errors
-    def display_name(self, name: str) -> str:
-        """The stored display form of an enrolled name (which may differ from how it was typed)."""
-        with self._lock:
-            found = self._find(name)
-        if not found:
-            raise GalleryError(f"no identity named '{name}'")
-        return found[1]
-
-    @_sqlite_errors
-    def matrix(self) -> GalleryMatrix:
-        """Embeddings of every sample grouped by identity; cached until the file changes.
-
-        Never waits on a write: while another thread enrolls or forgets (which may wait seconds for
-        another process's lock, or for readers to leave), the last snapshot is returned, so frame
-        processing goes on and sees the change on the next frame after the write.
-        """
-        if not self._lock.acquire(blocking=self._matrix is None):
-            return self._matrix
-        try:
-            return self._load_matrix()
-        finally:
-            self._lock.release()
-
-    def _load_matrix(self) -> GalleryMatrix:
-        version = (self.conn.execute("PRAGMA data_version").fetchone()[0], self.conn.total_changes)
-        if self._matrix is None or version != self._version_seen:
-            rows = self.conn.execute(
-                "SELECT i.id, i.name, s.embedding FROM samples s JOIN identities i ON i.id = s.identity_id "
-                "ORDER BY i.id, s.id"
-            ).fetchall()
-            embeddings = np.zeros((len(rows), self.dim), np.float32)
-            names, starts, last = [], [], None
-            for r, (ident, name, blob) in enumerate(rows):
-                if not isinstance(blob, bytes) or len(blob) != 4 * self.dim:
-                    raise self._tampered(f"a sample of '{name}' is not {self.dim} float32 values")
-                embeddings[r] = np.frombuffer(blob, "<f4")
-                if ident != last:
-                    names.append(name)
-                    starts.append(r)
-                    last = ident
-            wrong = np.flatnonzero(~(np.abs(np.linalg.norm(embeddings, axis=1) - 1.0) <= UNIT_TOLERANCE))  # NaN too
-            if len(wrong):
-                owner = names[int(np.searchsorted(starts, wrong[0], "right")) - 1]
-                raise self._tampered(f"a sample of '{owner}' is not a finite unit-length embedding")
-            self._matrix = GalleryMatrix(embeddings, np.asarray(starts, np.int64), names)
-            self._version_seen = version
-        return self._matrix
-
-    # --- writing ---------------------------------------------------------------------------------
-
-    def _check_embedding(self, embedding: np.ndarray) -> bytes:
-        """Dimension, finite, and unit length: a longer vector would outscore every real match
-        (ten times a real embedding matches every face at 8 to 10), a "master key"."""
-        vec = np.asarray(embedding, dtype="<f4").reshape(-1)
-        if vec.shape[0] != self.dim or not np.all(np.isfinite(vec)):
-            raise GalleryError(f"embedding must be {self.dim} finite values (got {vec.shape[0]})")
-        norm = float(np.linalg.norm(vec))
-        if abs(norm - 1.0) > UNIT_TOLERANCE:
-            raise GalleryError(f"embedding must have unit length (got {norm:.4f}): not from an embedder of ours")
-        return vec.tobytes()
-
-    @_sqlite_errors
-    def enroll(self, name: str, samples: list[Sample], add_to_existing: bool = False) -> int:
-        """Add samples to a new identity (or an existing one with add_to_existing). Returns its sample count."""
-        validate_name(name)
-        if not samples:
-            raise GalleryError("nothing to enroll: no samples")
-        with self._transaction():
-            return self._enroll_in_transaction(name, samples, add_to_existing, "use --add (add_to_existing)")
-
-    @_sqlite_errors
-    def forget(self, name: str) -> int:
-        """Delete an identity and all its samples, and scrub them from the file. Returns samples removed.
-
-        `erase_pending` then says whether a copy of the deleted data is still on disk: another
-        process reading the gallery holds the old pages in the write-ahead log until it closes.
-        """
-        with self._transaction():
-            found = self._find(name)
-            if not found:
-                raise GalleryError(f"no identity named '{name}'")
-            removed = self.conn.execute("DELETE FROM samples WHERE identity_id = ?", (found[0],)).rowcount
-            self.conn.execute("DELETE FROM identities WHERE id = ?", (found[0],))
-        self.scrub()
-        return removed
-
-    @_sqlite_errors
-    def scrub(self) -> bool:
-        """Move the WAL into the file and rebuild it, so deleted pages leave no copy behind.
-
-        Returns True when that is done. While another process reads the gallery it cannot be: then
-        this returns False at once (after SCRUB_WAIT_S) rather than wait, and `erase_pending` stays
-        True until a later scrub (the next forget, or `identities scrub`) completes.
-        """
-        with self._lock:
-            self.erase_pending = not self._scrub()
-            return not self.erase_pending
-
-    def _scrub(self) -> bool:
-        self.conn.execute(f"PRAGMA busy_timeout = {int(SCRUB_WAIT_S * 1000)}")
-        try:
-            if self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]:
-                return False  # a reader holds old pages; VACUUM would wait for it too
-            self.conn.execute("VACUUM")
-            return not self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-        finally:
-            self.conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-
-    @_sqlite_errors
-    def rename(self, old: str, new: str) -> None:
-        display, key = validate_name(new)
-        with self._transaction():
-            found = self._find(old)
-            if not found:
-                raise GalleryError(f"no identity named '{old}'")
-            clash = self.conn.execute("SELECT id FROM identities WHERE name_key = ?", (key,)).fetchone()
-            if clash and clash[0] != found[0]:
-                raise GalleryError(f"'{display}' is already enrolled; forget it first or choose another name")
-            self.conn.execute("UPDATE identities SET name = ?, name_key = ? WHERE id = ?", (display, key, found[0]))
-
-    # --- moving between robots (the file format is gallery_transfer.py's) ---------------------------
-
-    @_sqlite_errors
-    def identities_with_samples(self) -> list[tuple[str, list[Sample]]]:
-        """Every identity with all its samples, sorted by name (for an export)."""
-        out = []
-        with self._lock:
-            for ident, name in self.conn.execute("SELECT id, name FROM identities ORDER BY name_key").fetchall():
-                rows = self.conn.execute(
-                    "SELECT embedding, quality, created, source, thumbnail FROM samples WHERE identity_id = ? "
-                    "ORDER BY id",
-                    (ident,),
-                ).fetchall()
-                out.append((name, [Sample(np.frombuffer(e, "<f4"), q, s, t, c) for e, q, c, s, t in rows]))
-        return out
-
-    @_sqlite_errors
+    def list(self) -> list[IdentityInfo]: ...
+    def display_name(self, name: str) -> str: ...
+    def matrix(self) -> GalleryMatrix: ...
+    def candidates(self, embeddings: np.ndarray) -> GalleryMatrix: ...
+    def enroll(self, name: str, samples: list[Sample], add_to_existing: bool = False) -> int: ...
     def enroll_many(
-        self, identities: list[tuple[str, list[Sample]]], add_to_existing: bool = False
-    ) -> list[IdentityInfo]:
-        """Enroll several identities in one transaction: all of them, or none (an import)."""
-        done = []
-        with self._transaction():
-            for name, samples in identities:
-                total = self._enroll_in_transaction(
-                    name, samples, add_to_existing, "import with --merge", skip_known=True
-                )
-                done.append(IdentityInfo(validate_name(name)[0], total))
-        return done
+        self,
+        identities: list[tuple[str, list[Sample]]],
+        add_to_existing: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[IdentityInfo]: ...
+    def forget(self, name: str) -> int: ...
+    def scrub(self) -> bool: ...
+    def rename(self, old: str, new: str) -> None: ...
+    def identities_with_samples(self) -> list[tuple[str, list[Sample]]]: ...
+    def status(self) -> str: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Gallery: ...
+    def __exit__(self, *exc) -> None: ...
 
-    def _enroll_in_transaction(
-        self, name: str, samples: list[Sample], add: bool, hint: str, skip_known: bool = False
-    ) -> int:
-        """`skip_known`: samples this identity already has (the same embedding) are not added again."""
-        display, key = validate_name(name)
-        if not samples:
-            raise GalleryError(f"'{display}': no samples to enroll")
-        blobs = [self._check_embedding(s.embedding) for s in samples]
-        now = time.time()
-        row = self.conn.execute("SELECT id FROM identities WHERE name_key = ?", (key,)).fetchone()
-        if row and not add:
-            raise GalleryError(f"'{display}' is already enrolled; to add samples {hint}")
-        ident = (
-            row[0]
-            if row
-            else self.conn.execute(
-                "INSERT INTO identities (name, name_key, created) VALUES (?, ?, ?)", (display, key, now)
-            ).lastrowid
+
+# --- checks both stores make, with the same messages -------------------------------------------------
+
+
+def check_embedding(embedding: np.ndarray, dim: int) -> np.ndarray:
+    """Dimension, finite, and unit length: a longer vector would outscore every real match
+    (ten times a real embedding matches every face at 8 to 10), a "master key". Returns the
+    embedding as little-endian float32, as stored."""
+    vec = np.asarray(embedding, dtype="<f4").reshape(-1)
+    if vec.shape[0] != dim or not np.all(np.isfinite(vec)):
+        raise GalleryError(f"embedding must be {dim} finite values (got {vec.shape[0]})")
+    norm = float(np.linalg.norm(vec))
+    if abs(norm - 1.0) > UNIT_TOLERANCE:
+        raise GalleryError(f"embedding must have unit length (got {norm:.4f}): not from an embedder of ours")
+    return vec
+
+
+def check_stored_embeddings(embeddings: np.ndarray, starts: list[int], names: list[str], tampered) -> None:
+    """What was read back must be finite unit vectors (`tampered(what)` makes the error)."""
+    wrong = np.flatnonzero(~(np.abs(np.linalg.norm(embeddings, axis=1) - 1.0) <= UNIT_TOLERANCE))  # NaN too
+    if len(wrong):
+        owner = names[int(np.searchsorted(starts, wrong[0], "right")) - 1]
+        raise tampered(f"a sample of '{owner}' is not a finite unit-length embedding")
+
+
+def check_meta(meta: dict[str, str], where: str, embedder: str, embedder_version: str, dim: int) -> None:
+    """A gallery's recorded schema and embedder against ours; GalleryError (nothing written) if not."""
+    try:
+        version = int(meta.get("schema_version", "0"))
+    except (TypeError, ValueError):
+        raise GalleryError(f"{where} has no valid schema version; left untouched") from None
+    if version > SCHEMA_VERSION:
+        raise GalleryError(
+            f"{where} has gallery schema {version}, newer than this version "
+            f"understands ({SCHEMA_VERSION}); upgrade face_recognition_trt. Left untouched"
         )
-        if skip_known and row:
-            rows = self.conn.execute("SELECT embedding FROM samples WHERE identity_id = ?", (ident,))
-            known = {bytes(blob) for (blob,) in rows}
-            kept = [(s, b) for s, b in zip(samples, blobs) if b not in known]
-            samples, blobs = [s for s, _ in kept], [b for _, b in kept]
-        self.conn.executemany(
-            "INSERT INTO samples (identity_id, embedding, embedder, embedder_version, quality, created, source, "
-            "thumbnail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    ident,
-                    blob,
-                    self.embedder,
-                    self.embedder_version,
-                    float(s.quality),
-                    s.created or now,
-                    s.source,
-                    s.thumbnail,
-                )
-                for s, blob in zip(samples, blobs)
-            ],
+    if version < 1:
+        raise GalleryError(f"{where} has no valid schema version; left untouched")
+    if str(meta.get("dim")) != str(dim):
+        raise GalleryError(f"{where} says its embeddings have {meta.get('dim')} values, not {dim}")
+    if (meta.get("embedder"), meta.get("embedder_version")) != (embedder, embedder_version):
+        raise GalleryError(
+            f"{where} holds embeddings of {meta.get('embedder')} ({meta.get('embedder_version')}), "
+            f"not of {embedder} ({embedder_version}); embeddings of different models cannot be "
+            "compared. Use another --gallery, or export names, forget and re-enroll from photos"
         )
-        return self.conn.execute("SELECT COUNT(*) FROM samples WHERE identity_id = ?", (ident,)).fetchone()[0]
 
 
-class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception (the connection is in autocommit mode)."""
+def no_identity(name: str) -> GalleryError:
+    return GalleryError(f"no identity named '{name}'")
 
-    def __init__(self, conn: sqlite3.Connection, lock: threading.RLock) -> None:
-        self.conn, self.lock = conn, lock
 
-    def __enter__(self) -> None:
-        self.lock.acquire()
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-        except BaseException:
-            self.lock.release()
-            raise
+def already_enrolled(display: str, hint: str) -> GalleryError:
+    return GalleryError(f"'{display}' is already enrolled; {hint}")
 
-    def __exit__(self, exc_type, exc, tb) -> None:
-        try:
-            if exc_type is None:
-                self.conn.execute("COMMIT")
-            elif self.conn.in_transaction:  # SQLite may have rolled back itself (disk full, I/O error):
-                try:  # then the error that got us here is the one to report, not "no transaction"
-                    self.conn.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
-        finally:
-            self.lock.release()
+
+def rename_clash(display: str) -> GalleryError:
+    return GalleryError(f"'{display}' is already enrolled; forget it first or choose another name")
+
+
+def checked_samples(name: str, samples: list[Sample], dim: int) -> tuple[str, str, list[np.ndarray]]:
+    """The display name, comparison key and checked embeddings of an enrollment (before any write)."""
+    display, key = validate_name(name)
+    if not samples:
+        raise GalleryError(f"'{display}': no samples to enroll")
+    return display, key, [check_embedding(s.embedding, dim) for s in samples]
+
+
+def checksum(identities: list[tuple[str, list[Sample]]]) -> str:
+    """A digest of names and embeddings, independent of the store and of sample order: equal
+    galleries give equal checksums (identities migrate verifies a copy with it)."""
+    digest = hashlib.sha256()
+    for name, samples in sorted(identities, key=lambda item: validate_name(item[0])[1]):
+        digest.update(name.encode() + b"\0")
+        for blob in sorted(np.asarray(s.embedding, "<f4").tobytes() for s in samples):
+            digest.update(blob)
+    return digest.hexdigest()

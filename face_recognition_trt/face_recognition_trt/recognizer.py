@@ -14,7 +14,8 @@ import numpy as np
 
 from .cohort import resolve_cohort
 from .errors import EnrollmentError
-from .gallery import Gallery, Sample, default_gallery_path
+from .gallery import Gallery, Sample
+from .gallery_store import open_gallery
 from .match import DEFAULT_THRESHOLDS, FALLBACK_THRESHOLDS, Matcher, Thresholds
 from .mtcnn import Detections
 from .names import UNCERTAIN, UNCHECKED, validate_name
@@ -72,15 +73,18 @@ class RecognizerConfig:
         )
 
 
-def gallery_path(values: dict) -> Path:
-    """The gallery setting as a path; empty: the user's data dir."""
-    path = value(values, "gallery")
-    return Path(path).expanduser() if path else default_gallery_path()
-
-
-def open_gallery(path: Path, pipeline: FacePipeline) -> Gallery:
+def open_pipeline_gallery(
+    location: str | Path | None, pipeline: FacePipeline, password_file: str | None = None
+) -> Gallery:
+    """The gallery at `location` (a file, a postgresql:// URL, or empty: the user's data dir) for
+    the pipeline's embedder."""
     spec = pipeline.embedder.spec
-    return Gallery(path, spec.name, spec.version, spec.dim)
+    return open_gallery(location, spec.name, spec.version, spec.dim, password_file or None)
+
+
+def open_configured_gallery(values: dict, pipeline: FacePipeline) -> Gallery:
+    """The gallery of the settings `gallery` and `gallery_password_file` (CLI flags, ROS parameters)."""
+    return open_pipeline_gallery(value(values, "gallery"), pipeline, value(values, "gallery_password_file"))
 
 
 class Recognizer:
@@ -140,9 +144,7 @@ class Recognizer:
 
     def label(self, result: FrameResult) -> list[RecognizedFace]:
         embedded = [f for f in result.faces if f.embedding is not None]
-        matches = iter(
-            self.matcher.match(np.array([f.embedding for f in embedded]), self.gallery.matrix()) if embedded else []
-        )
+        matches = iter(self._match(np.array([f.embedding for f in embedded])) if embedded else [])
         out = []
         for face in result.faces:
             m = next(matches) if face.embedding is not None else None
@@ -159,6 +161,11 @@ class Recognizer:
         if self.tracker is not None:
             self.tracker.update(out)  # track ids, and identities voted over recent frames
         return out
+
+    def _match(self, embeddings: np.ndarray) -> list:
+        """Where a face's embedding meets the gallery: against the samples the store offers for them
+        (every sample, or a database index's shortlist for a large fleet gallery)."""
+        return self.matcher.match(embeddings, self.gallery.candidates(embeddings))
 
     def recognize(self, frame: np.ndarray) -> tuple[list[RecognizedFace], dict[str, float]]:
         if self.tracker is not None:
@@ -194,9 +201,7 @@ class Recognizer:
             embedded = {due[k]: f for k, f in enumerate(result.faces) if f.embedding is not None}
             timings.update(align=result.timings["align"], embed=result.timings["embed"])
         keys = list(embedded)
-        matches = (
-            self.matcher.match(np.array([embedded[i].embedding for i in keys]), self.gallery.matrix()) if keys else []
-        )
+        matches = self._match(np.array([embedded[i].embedding for i in keys])) if keys else []
         fresh = dict(zip(keys, matches))
         faces = []
         for i, track in enumerate(tracks):

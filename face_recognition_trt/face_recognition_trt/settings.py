@@ -95,7 +95,12 @@ DETECTION = (
     ),
 )
 RECOGNITION = (
-    Setting("gallery", "", "Gallery file (SQLite); empty: the user's data dir"),
+    Setting("gallery", "", "Gallery: a file (SQLite) or a postgresql:// URL (no password); empty: the user's data dir"),
+    Setting(
+        "gallery_password_file",
+        "",
+        "postgresql:// gallery: file holding the password (else libpq's PGPASSWORD or ~/.pgpass)",
+    ),
     Setting(
         "threshold",
         -1.0,

@@ -127,3 +127,33 @@ def ros(ros2, models_dir):
     harness = RosHarness()
     yield harness
     harness.close()
+
+
+@pytest.fixture(scope="session")
+def local_database(tmp_path_factory):
+    """A real PostgreSQL 16 with pgvector for the whole run (the pgserver wheel: tools/setup.sh
+    installs it). Where none can be started the PostgreSQL tests skip with the reason; under CI
+    they fail."""
+    try:
+        import pgvector  # noqa: F401
+        import psycopg  # noqa: F401
+        from face_recognition_trt.local_database import LocalDatabase
+    except ImportError as exc:
+        missing(f"PostgreSQL support ({exc.name})", "install the postgres extras (tools/setup.sh does)")
+    db = LocalDatabase(tmp_path_factory.mktemp("postgres") / "data")
+    try:
+        db.start()
+    except Exception as exc:  # noqa: BLE001 - whatever stops the server from starting is the reason
+        missing("a local PostgreSQL server", f"it did not start: {exc}")
+    yield db
+    db.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request, tmp_path):
+    """The gallery store under test: the gallery tests run on both (a difference is a bug)."""
+    from support.gallery_stores import PostgresStore, SqliteStore
+
+    if request.param == "sqlite":
+        return SqliteStore(tmp_path)
+    return PostgresStore(request.getfixturevalue("local_database"))

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from face_recognition_trt.errors import EnrollmentError
 from face_recognition_trt.names import UNKNOWN
-from face_recognition_trt.recognizer import Recognizer, RecognizerConfig, open_gallery
+from face_recognition_trt.recognizer import Recognizer, RecognizerConfig, open_pipeline_gallery
 
 
 @pytest.fixture
 def recognizer(pipeline, tmp_path):
-    with open_gallery(tmp_path / "gallery.db", pipeline) as gallery:
+    with open_pipeline_gallery(tmp_path / "gallery.db", pipeline) as gallery:
         yield Recognizer(pipeline, gallery)
 
 
@@ -105,7 +105,7 @@ def test_more_samples_only_with_add(recognizer, read):
 def test_thumbnails_only_when_asked(pipeline, read, tmp_path):
     from face_recognition_trt.recognizer import RecognizerConfig
 
-    with open_gallery(tmp_path / "g.db", pipeline) as gallery:
+    with open_pipeline_gallery(tmp_path / "g.db", pipeline) as gallery:
         plain = Recognizer(pipeline, gallery).sample_from_frame(read("portraits/joe_biden_1.jpg"))
         assert plain.thumbnail is None
         thumb = Recognizer(pipeline, gallery, RecognizerConfig(thumbnails=True)).sample_from_frame(
@@ -151,7 +151,7 @@ def test_threshold_returns_to_the_embedders_default(pipeline, tmp_path):
     from face_recognition_trt.settings import runtime_values
 
     calibrated = DEFAULT_THRESHOLDS[pipeline.embedder.spec.name]
-    with open_gallery(tmp_path / "gallery.db", pipeline) as gallery:
+    with open_pipeline_gallery(tmp_path / "gallery.db", pipeline) as gallery:
         rec = Recognizer(pipeline, gallery, RecognizerConfig.from_values({"threshold": 0.9}))
         assert rec.matcher.thresholds.cosine == 0.9
         rec.update(**runtime_values({"threshold": -1.0, "margin": 0.05, "min_face": 30.0}))
@@ -204,7 +204,7 @@ def test_tracking_skips_work_and_names_as_the_untracked_run_does(pipeline, read,
     fraction of the frames and embeds a face only when needed (issue 14), and names each face as
     the frame-by-frame run does wherever that run names someone."""
     clip = camera_clip(read("groups/joe_biden_and_barack_obama_2.jpg"), 30)
-    with open_gallery(tmp_path / "g.db", pipeline) as gallery:
+    with open_pipeline_gallery(tmp_path / "g.db", pipeline) as gallery:
         untracked = Recognizer(pipeline, gallery, RecognizerConfig(track=False))
         enroll(untracked, "Joe Biden", read("portraits/joe_biden_1.jpg"))
         enroll(untracked, "Barack Obama", read("portraits/barack_obama_1.jpg"))

@@ -12,12 +12,12 @@ from face_recognition_trt.names import UNCERTAIN, UNCHECKED, UNKNOWN
 @pytest.fixture
 def recognizer(monkeypatch, tmp_path):
     from face_recognition_trt.pipeline import FacePipeline, PipelineConfig
-    from face_recognition_trt.recognizer import Recognizer, RecognizerConfig, open_gallery
+    from face_recognition_trt.recognizer import Recognizer, RecognizerConfig, open_pipeline_gallery
     from support import fake_backend
 
     fake_backend.install(monkeypatch)
     pipeline = FacePipeline(PipelineConfig.from_values({"max_faces": 2, "models_dir": str(tmp_path)}))
-    with open_gallery(tmp_path / "gallery.db", pipeline) as gallery:
+    with open_pipeline_gallery(tmp_path / "gallery.db", pipeline) as gallery:
         yield Recognizer(pipeline, gallery, RecognizerConfig.from_values({"track_faces": True}))
 
 

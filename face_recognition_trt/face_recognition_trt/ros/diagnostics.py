@@ -62,3 +62,8 @@ class StageStats:
         if total > self.max_latency_ms:
             return WARN, f"frames take {total:.0f} ms, over the limit of {self.max_latency_ms:.0f} ms", values
         return OK, f"{self.fps():.1f} fps, {total:.0f} ms per frame", values
+
+
+def gallery_problem(gallery) -> str | None:
+    """A warning while the gallery works only in part (a database out of reach, a read-only file)."""
+    return f"gallery: {gallery.status()}" if gallery.degraded else None

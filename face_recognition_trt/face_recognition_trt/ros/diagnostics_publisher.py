@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 
-from .diagnostics import StageStats
+from .diagnostics import WARN, StageStats
 
 _LEVELS = {0: DiagnosticStatus.OK, 1: DiagnosticStatus.WARN, 2: DiagnosticStatus.ERROR}
 
 
 class DiagnosticsPublisher:
-    def __init__(self, node, name: str, stats: StageStats, info: dict) -> None:
-        """info: fixed key-value pairs; a callable value is asked again for every report."""
+    def __init__(self, node, name: str, stats: StageStats, info: dict, warning=None) -> None:
+        """info: fixed key-value pairs; a callable value is asked again for every report.
+        warning: a callable giving a problem beside the frames' (the gallery database out of
+        reach), or None; it raises the level to WARN with that message."""
         self.node, self.name, self.stats, self.info = node, name, stats, info
+        self.warning = warning
         try:
             import diagnostic_updater
         except ImportError:
@@ -30,15 +33,22 @@ class DiagnosticsPublisher:
     def _info(self) -> dict[str, str]:
         return {k: str(v() if callable(v) else v) for k, v in self.info.items()}
 
-    def _fill(self, stat):
+    def _status(self) -> tuple[int, str, dict[str, str]]:
         level, message, values = self.stats.status()
+        problem = self.warning() if self.warning else None
+        if problem and level < WARN:
+            level, message = WARN, problem
+        return level, message, values
+
+    def _fill(self, stat):
+        level, message, values = self._status()
         stat.summary(_LEVELS[level], message)
         for key, value in {**self._info(), **values}.items():
             stat.add(key, value)
         return stat
 
     def _publish(self) -> None:
-        level, message, values = self.stats.status()
+        level, message, values = self._status()
         status = DiagnosticStatus(
             level=_LEVELS[level],
             name=f"{self.node.get_name()}: {self.name}",

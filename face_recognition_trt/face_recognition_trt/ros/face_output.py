@@ -8,7 +8,7 @@ from vision_msgs import msg as vision
 
 from ..draw import annotate
 from ..pipeline import FacePipeline, PipelineConfig
-from ..recognizer import Recognizer, RecognizerConfig, gallery_path, open_gallery
+from ..recognizer import Recognizer, RecognizerConfig, open_configured_gallery
 from .detection_messages import faces_to_msg
 from .image_conversion import bgr_to_image
 
@@ -16,7 +16,7 @@ from .image_conversion import bgr_to_image
 def build_recognizer(values: dict) -> Recognizer:
     """The engine from the node's parameters (the same route as the CLI's flags: settings.py)."""
     pipeline = FacePipeline(PipelineConfig.from_values(values))
-    return Recognizer(pipeline, open_gallery(gallery_path(values), pipeline), RecognizerConfig.from_values(values))
+    return Recognizer(pipeline, open_configured_gallery(values, pipeline), RecognizerConfig.from_values(values))
 
 
 class FaceOutput:

@@ -14,7 +14,7 @@ from sensor_msgs.msg import Image
 from ..settings import runtime_values
 from . import parameters
 from .detection_output import DetectionOutput
-from .diagnostics import StageStats
+from .diagnostics import StageStats, gallery_problem
 from .diagnostics_publisher import DiagnosticsPublisher
 from .face_output import FaceOutput, build_recognizer
 from .frame_worker import NewestImageWorker
@@ -46,7 +46,9 @@ class FaceRecognitionNode(Node):
                 "backend": pipeline.backend_name,
                 "model": f"MTCNN + {spec.name}",
                 "decision": self.recognizer.decision_rule,  # follows parameter changes
+                "gallery": self.recognizer.gallery.status,  # a database's state: connected or why not
             },
+            warning=lambda: gallery_problem(self.recognizer.gallery),
         )
         self.get_logger().info(
             f"face recognition ready ({pipeline.backend_name}, {spec.name}, "

@@ -112,10 +112,7 @@ class IdentityServices:
             response.success = True
             response.message = f"forgot {request.name}"
             if self.recognizer.gallery.erase_pending:
-                response.message += (
-                    "; another process is reading the gallery: a copy of the deleted data stays in its "
-                    "write-ahead log until it closes (then forget again or run `identities scrub`)"
-                )
+                response.message += f"; {self.recognizer.gallery.erase_advice}"
             self.node.get_logger().info(response.message)
         except FaceRecognitionError as exc:
             response.message = str(exc)

@@ -55,7 +55,11 @@ def generate(params_file: str, camera_source: str, backend: str) -> LaunchDescri
                 choices=["true", "false"],
                 description="replay a video file or image folder camera source forever",
             ),
-            DeclareLaunchArgument("gallery", default_value="", description="gallery file; empty: the user's data dir"),
+            DeclareLaunchArgument(
+                "gallery",
+                default_value="",
+                description="gallery file, or postgresql:// URL (no password); empty: the user's data dir",
+            ),
             DeclareLaunchArgument(
                 "models_dir", default_value="", description="fetched models; empty: the user's cache"
             ),

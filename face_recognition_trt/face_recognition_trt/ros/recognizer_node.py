@@ -19,7 +19,7 @@ from ..mtcnn import Detections
 from ..settings import runtime_values
 from . import parameters
 from .detection_messages import msg_to_boxes, msg_to_landmarks, stamp_key
-from .diagnostics import StageStats
+from .diagnostics import StageStats, gallery_problem
 from .diagnostics_publisher import DiagnosticsPublisher
 from .face_output import FaceOutput, build_recognizer
 from .frame_slots import StampPairing
@@ -56,7 +56,9 @@ class RecognizerNode(Node):
                 "backend": self.recognizer.pipeline.backend_name,
                 "model": spec.name,
                 "decision": self.recognizer.decision_rule,  # follows parameter changes
+                "gallery": self.recognizer.gallery.status,  # a database's state: connected or why not
             },
+            warning=lambda: gallery_problem(self.recognizer.gallery),
         )
         self.get_logger().info(
             f"face recognizer ready ({spec.name}, {len(self.recognizer.gallery.list())} identities, "

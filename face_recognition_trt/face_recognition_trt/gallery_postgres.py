@@ -1,0 +1,671 @@
+"""The gallery in PostgreSQL with pgvector: one gallery shared by a fleet of robots (gallery.py).
+
+- Every robot keeps the gallery's embeddings in memory and matches against them, so recognition goes
+  on with the last known gallery while the database is out of reach.
+- Changes reach every robot through LISTEN/NOTIFY: triggers send the id of each changed identity
+  when its transaction commits, and a listener thread fetches only those identities. After a lost
+  connection it reconnects with backoff and reloads everything (notifications are not queued for
+  a listener that is gone).
+- Above `index_min_samples` samples the faces of a frame are compared with a shortlist from
+  pgvector's HNSW index (cosine) instead of every sample (docs/fleet.md has the measurement).
+- Names are unique through a UNIQUE constraint, so writers on several machines cannot enroll one
+  name twice; each change is one transaction, reported stored only after its COMMIT returned.
+- Credentials come from libpq (PGPASSWORD, ~/.pgpass, PGPASSFILE) or a password file, never from
+  the URL: a URL is shown by `ros2 param get`, in logs and in errors.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import psycopg
+from pgvector.psycopg import register_vector
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from .errors import GalleryError
+from .gallery import (
+    SCHEMA_VERSION,
+    GalleryMatrix,
+    IdentityInfo,
+    Sample,
+    already_enrolled,
+    check_meta,
+    check_stored_embeddings,
+    checked_samples,
+    no_identity,
+    rename_clash,
+)
+from .names import validate_name
+
+log = logging.getLogger(__name__)
+
+SCHEMA = "face_gallery"  # one gallery per database, in its own schema (least-privilege grants: docs/fleet.md)
+CHANNEL = "face_gallery"  # NOTIFY channel; the payload is the changed identity's id
+CONNECT_TIMEOUT_S = 5
+RECONNECT_MIN_S, RECONNECT_MAX_S = 0.5, 30.0  # the listener's backoff while the database is away
+# Above this many samples a frame is matched against the HNSW index's shortlist; below it one matrix
+# product over every sample is faster. Measured in docs/fleet.md (tools/measure_pgvector_scale.py).
+INDEX_MIN_SAMPLES = 200_000
+SHORTLIST = 40  # samples the index returns per face (and its ef_search): the matcher picks among them
+ERASE_ADVICE = (
+    "PostgreSQL keeps deleted rows until VACUUM, and copies in its write-ahead log, replicas and "
+    "backups: run `identities scrub` as the gallery's owner, and see docs/fleet.md to purge the rest"
+)
+
+TABLES = """
+CREATE TABLE {s}.meta (key text PRIMARY KEY, value text NOT NULL);
+CREATE TABLE {s}.identities (
+    id bigserial PRIMARY KEY,
+    name text NOT NULL,                -- as the user wrote it
+    name_key text NOT NULL UNIQUE,     -- case-folded, for comparison: unique across every writer
+    created double precision NOT NULL
+);
+CREATE TABLE {s}.samples (
+    id bigserial PRIMARY KEY,
+    identity_id bigint NOT NULL REFERENCES {s}.identities(id) ON DELETE CASCADE,
+    embedding vector({dim}) NOT NULL,  -- unit length
+    embedder text NOT NULL,
+    embedder_version text NOT NULL,
+    quality double precision NOT NULL,
+    created double precision NOT NULL,
+    source text,
+    thumbnail bytea                    -- JPEG, only when the user opted in
+);
+CREATE INDEX samples_identity ON {s}.samples (identity_id);
+CREATE INDEX samples_embedding ON {s}.samples USING hnsw (embedding vector_cosine_ops);
+CREATE FUNCTION {s}.identity_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_notify('{channel}', COALESCE(NEW.id, OLD.id)::text); RETURN NULL; END $$;
+CREATE FUNCTION {s}.sample_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_notify('{channel}', COALESCE(NEW.identity_id, OLD.identity_id)::text); RETURN NULL; END $$;
+CREATE TRIGGER identity_changed AFTER INSERT OR UPDATE OR DELETE ON {s}.identities
+    FOR EACH ROW EXECUTE FUNCTION {s}.identity_changed();
+CREATE TRIGGER sample_changed AFTER INSERT OR UPDATE OR DELETE ON {s}.samples
+    FOR EACH ROW EXECUTE FUNCTION {s}.sample_changed()
+"""
+
+
+def _first_line(exc: BaseException, secret: str | None) -> str:
+    """An error's first line, with the password blanked should a server ever echo it."""
+    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return text.replace(secret, "***") if secret else text
+
+
+def _array(vector) -> np.ndarray:
+    """A pgvector value as our little-endian float32 (pgvector sends big-endian)."""
+    return np.asarray(vector.to_numpy(), "<f4")
+
+
+class PostgresGallery:
+    erase_advice = ERASE_ADVICE
+
+    def __init__(
+        self,
+        url: str,
+        embedder: str,
+        embedder_version: str,
+        dim: int,
+        password_file: str | None = None,
+        index_min_samples: int = INDEX_MIN_SAMPLES,
+    ) -> None:
+        self.embedder, self.embedder_version, self.dim = embedder, embedder_version, dim
+        self.index_min_samples = index_min_samples
+        self.erase_pending = False
+        self.read_only = None  # the SQLite store's notion; a database refuses writes by its grants
+        self._conninfo, self._password, self.location, self._where = _parse(url, password_file)
+        self._write_lock = threading.RLock()  # one change (or read) at a time on self._conn
+        self._cache_lock = threading.Lock()  # the in-memory copy: self._identities, self._matrix
+        self._refresh_lock = threading.Lock()  # a fetch and its apply are one step (no stale overwrite)
+        self._identities: dict[int, tuple[str, np.ndarray]] = {}  # id -> (display name, samples x D)
+        self._matrix: GalleryMatrix | None = None  # assembled from _identities when they change
+        self._listener: threading.Thread | None = None
+        self._listener_lock = threading.Lock()
+        self._closing = threading.Event()
+        self._search: psycopg.Connection | None = None
+        self.state = "connected"  # or why not: /diagnostics shows it
+        self.connected = True
+        self._conn = self._connect()
+        self._init_or_check()
+
+    # --- connections ---------------------------------------------------------------------------
+
+    def _connect(self, autocommit: bool = False) -> psycopg.Connection:
+        try:
+            conn = psycopg.connect(
+                self._conninfo,
+                password=self._password,
+                autocommit=autocommit,
+                connect_timeout=CONNECT_TIMEOUT_S,
+                application_name="face_recognition_trt",
+                # notice a peer that vanished without closing (power, network) within ~10 s
+                keepalives=1,
+                keepalives_idle=4,
+                keepalives_interval=2,
+                keepalives_count=3,
+            )
+        except psycopg.Error as exc:
+            raise GalleryError(
+                f"cannot reach the gallery database {self._where}: {_first_line(exc, self._password)}"
+            ) from None
+        try:
+            register_vector(conn)
+        except psycopg.ProgrammingError:
+            pass  # no pgvector yet: _init_or_check creates it (or says who must) and registers again
+        return conn
+
+    def _writer(self) -> psycopg.Connection:
+        """The connection for changes and reads, opened again if it was lost."""
+        if self._conn.closed or self._conn.broken:
+            self._conn.close()
+            self._conn = self._connect()
+        return self._conn
+
+    def _run(self, work: Callable[[psycopg.Connection], object], what: str, write: bool = True):
+        """`work` in one transaction, COMMIT, and only then success. A failure before COMMIT stored
+        nothing; a connection lost during COMMIT leaves the outcome unknown, and says so."""
+        nothing = f"; the {what} failed and nothing was stored" if write else ""
+        with self._write_lock:
+            try:
+                conn = self._writer()
+            except GalleryError as exc:
+                raise GalleryError(f"{exc}{nothing}") from None
+            try:
+                result = work(conn)
+            except GalleryError:
+                self._rollback(conn)
+                raise
+            except psycopg.OperationalError as exc:
+                self._rollback(conn)
+                raise GalleryError(
+                    f"the gallery database {self._where} is unreachable ({_first_line(exc, self._password)}){nothing}"
+                ) from None
+            except psycopg.Error as exc:
+                self._rollback(conn)
+                raise GalleryError(
+                    f"the gallery database {self._where} refused the {what}: {_first_line(exc, self._password)}"
+                ) from None
+            try:
+                conn.commit()
+            except psycopg.Error as exc:
+                if not write:
+                    raise GalleryError(f"the gallery database {self._where} is unreachable") from None
+                raise GalleryError(
+                    f"the connection to {self._where} was lost while committing the {what} "
+                    f"({_first_line(exc, self._password)}): check `identities list` before repeating it"
+                ) from None
+            return result
+
+    def _rollback(self, conn: psycopg.Connection) -> None:
+        try:
+            conn.rollback()
+        except psycopg.Error:
+            conn.close()  # broken: the next call connects again
+
+    def _read(self, work: Callable[[psycopg.Connection], object]):
+        return self._run(work, "read", write=False)
+
+    # --- opening -------------------------------------------------------------------------------
+
+    def _q(self, text: str) -> sql.Composed:
+        return sql.SQL(text).format(s=sql.Identifier(SCHEMA))
+
+    def _init_or_check(self) -> None:
+        def work(conn: psycopg.Connection) -> dict[str, str]:
+            # One process initialises at a time; the others wait here, then check what it made.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (SCHEMA,))
+            if conn.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.meta",)).fetchone()[0] is None:
+                if conn.execute("SELECT to_regnamespace(%s)", (SCHEMA,)).fetchone()[0] is not None:
+                    raise GalleryError(
+                        f"{self._where} has a schema {SCHEMA} that is not a face gallery; left untouched"
+                    )
+                self._create(conn)
+            return dict(conn.execute(self._q("SELECT key, value FROM {s}.meta")).fetchall())
+
+        meta = self._run(work, "opening")
+        check_meta(meta, self._where, self.embedder, self.embedder_version, self.dim)
+        register_vector(self._conn)
+
+    def _create(self, conn: psycopg.Connection) -> None:
+        try:
+            with conn.transaction():  # a savepoint: a refusal here is reported, not half-applied
+                conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        except psycopg.errors.InsufficientPrivilege:
+            raise GalleryError(
+                f"{self._where} has no pgvector extension and this user may not create it: an administrator "
+                "runs `CREATE EXTENSION vector` there (tools/postgres_roles.sql)"
+            ) from None
+        except psycopg.Error as exc:
+            raise GalleryError(
+                f"{self._where} cannot load pgvector ({_first_line(exc, self._password)}): install the pgvector "
+                "extension on the database server"
+            ) from None
+        register_vector(conn)
+        conn.execute(self._q("CREATE SCHEMA {s}"))
+        conn.execute(sql.SQL(TABLES.format(s="{s}", dim=self.dim, channel=CHANNEL)).format(s=sql.Identifier(SCHEMA)))
+        meta = {
+            "schema_version": str(SCHEMA_VERSION),
+            "embedder": self.embedder,
+            "embedder_version": self.embedder_version,
+            "dim": str(self.dim),
+            "created": str(time.time()),
+        }
+        with conn.cursor() as cur:
+            cur.executemany(self._q("INSERT INTO {s}.meta VALUES (%s, %s)"), list(meta.items()))
+
+    def close(self) -> None:
+        self._closing.set()
+        if self._listener is not None:
+            self._listener.join(timeout=2 * CONNECT_TIMEOUT_S)
+        for conn in (self._conn, self._search):
+            if conn is not None:
+                conn.close()
+
+    def __enter__(self) -> PostgresGallery:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _tampered(self, what: str) -> GalleryError:
+        return GalleryError(
+            f"{self._where} was altered outside face_recognition_trt: {what}. Restore it from a backup or "
+            "an export (identities import), or forget that identity"
+        )
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def list(self) -> list[IdentityInfo]:
+        rows = self._read(
+            lambda conn: conn.execute(
+                self._q(
+                    "SELECT i.name, COUNT(s.id) FROM {s}.identities i LEFT JOIN {s}.samples s "
+                    'ON s.identity_id = i.id GROUP BY i.id ORDER BY i.name_key COLLATE "C"'
+                )
+            ).fetchall()
+        )
+        return [IdentityInfo(name, count) for name, count in rows]
+
+    def display_name(self, name: str) -> str:
+        _, key = validate_name(name)
+        row = self._read(
+            lambda conn: conn.execute(self._q("SELECT name FROM {s}.identities WHERE name_key = %s"), (key,)).fetchone()
+        )
+        if not row:
+            raise no_identity(name)
+        return row[0]
+
+    def identities_with_samples(self) -> list[tuple[str, list[Sample]]]:
+        """Every identity with all its samples, sorted by name (for an export or a migration)."""
+
+        def work(conn):
+            rows = conn.execute(
+                self._q(
+                    "SELECT i.name, s.embedding, s.quality, s.created, s.source, s.thumbnail FROM {s}.identities i "
+                    'JOIN {s}.samples s ON s.identity_id = i.id ORDER BY i.name_key COLLATE "C", s.id'
+                ),
+                binary=True,
+            )
+            out: list[tuple[str, list[Sample]]] = []
+            for name, embedding, quality, created, source, thumbnail in rows:
+                if not out or out[-1][0] != name:
+                    out.append((name, []))
+                out[-1][1].append(Sample(_array(embedding), quality, source, thumbnail, created))
+            return out
+
+        return self._read(work)
+
+    def matrix(self) -> GalleryMatrix:
+        """Every sample, grouped by identity, from the in-memory copy: never waits on the database.
+        The first call loads it and starts the listener that keeps it current."""
+        if self._listener is None:
+            self._start_listener()
+        with self._cache_lock:
+            if self._matrix is None:
+                blocks = [self._identities[i] for i in sorted(self._identities)]  # enrollment order
+                self._matrix = GalleryMatrix.from_blocks(blocks, self.dim)
+            return self._matrix
+
+    def candidates(self, embeddings: np.ndarray) -> GalleryMatrix:
+        """The samples to compare these faces with: every sample for a small gallery; above
+        `index_min_samples`, the union of each face's nearest SHORTLIST samples from the HNSW index
+        (exact for the best match at the recall measured in docs/fleet.md). Without the database,
+        every sample of the in-memory copy."""
+        full = self.matrix()
+        if len(full.embeddings) < self.index_min_samples or not self.connected or len(embeddings) == 0:
+            return full
+        try:
+            rows = self._shortlist(np.asarray(embeddings, np.float32))
+        except psycopg.Error as exc:
+            log.warning("index search failed (%s); matching against every sample", _first_line(exc, self._password))
+            if self._search is not None:
+                self._search.close()
+            self._search = None
+            return full
+        by_identity: dict[int, list[np.ndarray]] = {}
+        for identity_id, embedding in rows:
+            by_identity.setdefault(identity_id, []).append(_array(embedding))
+        with self._cache_lock:  # an identity forgotten a moment ago may still come back from the index
+            names = {i: self._identities[i][0] for i in by_identity if i in self._identities}
+        blocks = [(names[i], np.stack(by_identity[i])) for i in sorted(names)]
+        return GalleryMatrix.from_blocks(blocks, self.dim)
+
+    def _shortlist(self, embeddings: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        if self._search is None or self._search.closed:
+            self._search = self._connect(autocommit=True)
+            self._search.execute(sql.SQL("SET hnsw.ef_search = {}").format(sql.Literal(SHORTLIST)))
+        query = self._q("SELECT identity_id, embedding FROM {s}.samples ORDER BY embedding <=> %s LIMIT %s")
+        rows: list[tuple[int, np.ndarray]] = []
+        for vector in embeddings:  # one index scan per face
+            rows.extend(self._search.execute(query, (vector, SHORTLIST), binary=True).fetchall())
+        return rows
+
+    def status(self) -> str:
+        """The store and the database's state, for /diagnostics and logs."""
+        with self._cache_lock:
+            held = f"{len(self._identities)} identities in memory" if self._listener is not None else "not loaded"
+        return f"PostgreSQL {self.location}: {self.state}; {held}"
+
+    @property
+    def degraded(self) -> bool:
+        """The database is out of reach: recognition uses the last known gallery, changes fail."""
+        return not self.connected
+
+    # --- keeping the in-memory copy current ------------------------------------------------------
+
+    def _fetch(self, conn: psycopg.Connection, ids: set[int] | None) -> dict[int, tuple[str, list]]:
+        """The given identities (None: all) as id -> (name, embeddings); a forgotten one is absent."""
+        where = "" if ids is None else " WHERE i.id = ANY(%s)"
+        rows = conn.execute(
+            self._q(
+                "SELECT i.id, i.name, s.embedding FROM {s}.identities i LEFT JOIN {s}.samples s "
+                "ON s.identity_id = i.id" + where + " ORDER BY i.id, s.id"
+            ),
+            () if ids is None else (sorted(ids),),
+            binary=True,
+        ).fetchall()
+        found: dict[int, tuple[str, list]] = {}
+        for identity_id, name, embedding in rows:
+            entry = found.setdefault(identity_id, (name, []))
+            if embedding is not None:
+                entry[1].append(_array(embedding))
+        return found
+
+    def _apply(self, found: dict[int, tuple[str, list]], ids: set[int] | None) -> None:
+        blocks = {
+            i: (name, np.stack(rows) if rows else np.zeros((0, self.dim), np.float32))
+            for i, (name, rows) in found.items()
+        }
+        for name, rows in blocks.values():
+            check_stored_embeddings(rows, [0], [name], self._tampered)
+        with self._cache_lock:
+            if ids is None:
+                self._identities = blocks
+            else:
+                for i in ids:
+                    self._identities.pop(i, None)
+                self._identities.update(blocks)
+            self._matrix = None
+
+    def _refresh(self, conn: psycopg.Connection, ids: set[int] | None) -> None:
+        """Fetch these identities (None: all) and put them into the in-memory copy: the only way it
+        changes, so a fetch and its apply never interleave with another's."""
+        with self._refresh_lock:
+            self._apply(self._fetch(conn, ids), ids)
+
+    def _start_listener(self) -> None:
+        """LISTEN first, then load: a change committed in between is both loaded and notified."""
+        with self._listener_lock:
+            if self._listener is not None:
+                return
+            conn = self._connect(autocommit=True)
+            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
+            self._refresh(conn, None)
+            self._listener = threading.Thread(target=self._listen, args=(conn,), name="gallery-listener", daemon=True)
+            self._listener.start()
+
+    def _listen(self, conn: psycopg.Connection | None) -> None:
+        delay = RECONNECT_MIN_S
+        down_since = None
+        while not self._closing.is_set():
+            try:
+                if conn is None or conn.closed or conn.broken:
+                    conn = self._connect(autocommit=True)
+                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
+                    self._refresh(conn, None)  # notifications sent while we were away are gone
+                    log.warning("gallery database %s reachable again; gallery reloaded", self._where)
+                if down_since is not None or not self.connected:
+                    self.connected, self.state, delay, down_since = True, "connected", RECONNECT_MIN_S, None
+                ids = {int(n.payload) for n in conn.notifies(timeout=1.0, stop_after=1)}
+                if ids:  # take the rest of a burst (an import) in the same fetch
+                    ids |= {int(n.payload) for n in conn.notifies(timeout=0.02)}
+                    self._refresh(conn, ids)
+            except (psycopg.Error, GalleryError) as exc:
+                if self._closing.is_set():
+                    break
+                if conn is not None:
+                    conn.close()
+                conn = None
+                down_since = down_since or time.strftime("%H:%M:%S")
+                reason = _first_line(exc, self._password).removeprefix(
+                    f"cannot reach the gallery database {self._where}: "
+                )
+                if self.connected:
+                    log.warning(
+                        "lost the gallery database %s (%s); recognising with the last known gallery",
+                        self._where,
+                        reason,
+                    )
+                self.connected = False
+                self.state = (
+                    f"unreachable since {down_since} ({reason}); recognising with the last known gallery, "
+                    f"next attempt in {delay:.1f} s"
+                )
+                self._closing.wait(delay)
+                delay = min(2 * delay, RECONNECT_MAX_S)
+        if conn is not None:
+            conn.close()
+
+    def _changed(self, ids: set[int]) -> None:
+        """After our own commit: show the change at once (the notification will confirm it)."""
+        if self._listener is None:
+            return  # no copy in memory (the CLI's one-off commands)
+        try:
+            with self._refresh_lock:
+                self._apply(self._read(lambda conn: self._fetch(conn, ids)), ids)
+        except GalleryError:
+            pass  # the database went away after the commit: the listener reloads when it is back
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def enroll(self, name: str, samples: list[Sample], add_to_existing: bool = False) -> int:
+        """Add samples to a new identity (or an existing one with add_to_existing). Returns its sample count."""
+        validate_name(name)
+        if not samples:
+            raise GalleryError("nothing to enroll: no samples")
+        identity_id, total = self._run(
+            lambda conn: self._enroll_in_transaction(
+                conn, name, samples, add_to_existing, "use --add (add_to_existing)"
+            ),
+            "enrollment",
+        )
+        self._changed({identity_id})
+        return total
+
+    def enroll_many(
+        self,
+        identities: list[tuple[str, list[Sample]]],
+        add_to_existing: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[IdentityInfo]:
+        """Enroll several identities in one transaction: all of them, or none (an import).
+        `progress(samples)` is called after each identity."""
+
+        ids: set[int] = set()
+
+        def work(conn):
+            done = []
+            for name, samples in identities:
+                identity_id, total = self._enroll_in_transaction(
+                    conn, name, samples, add_to_existing, "import with --merge", skip_known=True
+                )
+                ids.add(identity_id)
+                done.append(IdentityInfo(validate_name(name)[0], total))
+                if progress:
+                    progress(len(samples))
+            return done
+
+        done = self._run(work, "import")
+        self._changed(ids)
+        return done
+
+    def _enroll_in_transaction(
+        self, conn, name: str, samples: list[Sample], add: bool, hint: str, skip_known: bool = False
+    ) -> tuple[int, int]:
+        display, key, vectors = checked_samples(name, samples, self.dim)
+        now = time.time()
+        # ON CONFLICT waits for a concurrent writer of the same name, then sees its row: one wins.
+        row = conn.execute(
+            self._q(
+                "INSERT INTO {s}.identities (name, name_key, created) VALUES (%s, %s, %s) "
+                "ON CONFLICT (name_key) DO NOTHING RETURNING id"
+            ),
+            (display, key, now),
+        ).fetchone()
+        if row is None:
+            if not add:
+                raise already_enrolled(display, f"to add samples {hint}")
+            # FOR UPDATE: a forget of this identity on another robot waits until we commit
+            row = conn.execute(
+                self._q("SELECT id FROM {s}.identities WHERE name_key = %s FOR UPDATE"), (key,)
+            ).fetchone()
+            if row is None:
+                raise no_identity(display)
+        identity_id = row[0]
+        if skip_known:
+            known = {
+                _array(e).tobytes()
+                for (e,) in conn.execute(
+                    self._q("SELECT embedding FROM {s}.samples WHERE identity_id = %s"), (identity_id,), binary=True
+                )
+            }
+            kept = [(s, v) for s, v in zip(samples, vectors) if v.tobytes() not in known]
+            samples, vectors = [s for s, _ in kept], [v for _, v in kept]
+        with conn.cursor() as cur:
+            cur.executemany(
+                self._q(
+                    "INSERT INTO {s}.samples (identity_id, embedding, embedder, embedder_version, quality, created, "
+                    "source, thumbnail) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+                ),
+                [
+                    (
+                        identity_id,
+                        vector,
+                        self.embedder,
+                        self.embedder_version,
+                        float(s.quality),
+                        s.created or now,
+                        s.source,
+                        s.thumbnail,
+                    )
+                    for s, vector in zip(samples, vectors)
+                ],
+            )
+        total = conn.execute(self._q("SELECT COUNT(*) FROM {s}.samples WHERE identity_id = %s"), (identity_id,))
+        return identity_id, total.fetchone()[0]
+
+    def forget(self, name: str) -> int:
+        """Delete an identity and all its samples. Returns samples removed. The rows are gone for
+        every robot at once; PostgreSQL's own copies are not (`erase_pending`, ERASE_ADVICE)."""
+        _, key = validate_name(name)
+
+        def work(conn):
+            row = conn.execute(
+                self._q("SELECT id FROM {s}.identities WHERE name_key = %s FOR UPDATE"), (key,)
+            ).fetchone()
+            if not row:
+                raise no_identity(name)
+            removed = conn.execute(self._q("DELETE FROM {s}.samples WHERE identity_id = %s"), (row[0],)).rowcount
+            conn.execute(self._q("DELETE FROM {s}.identities WHERE id = %s"), (row[0],))
+            return row[0], removed
+
+        identity_id, removed = self._run(work, "forget")
+        self.erase_pending = True
+        self._changed({identity_id})
+        return removed
+
+    def scrub(self) -> bool:
+        """Rewrite the tables (VACUUM FULL), so the database files keep no deleted row. Needs the
+        tables' owner; the write-ahead log, replicas and backups are the operator's (docs/fleet.md)."""
+        with self._write_lock:
+            conn = self._writer()
+            conn.rollback()
+            conn.autocommit = True
+            try:
+                conn.execute(self._q("VACUUM FULL {s}.samples, {s}.identities"))
+            except psycopg.Error as exc:
+                raise GalleryError(
+                    f"the gallery database {self._where} refused to rewrite the tables "
+                    f"({_first_line(exc, self._password)}); run `identities scrub` as the tables' owner"
+                ) from None
+            finally:
+                if not conn.closed:
+                    conn.autocommit = False
+        self.erase_pending = False
+        return True
+
+    def rename(self, old: str, new: str) -> None:
+        display, key = validate_name(new)
+        _, old_key = validate_name(old)
+
+        def work(conn):
+            row = conn.execute(
+                self._q("SELECT id FROM {s}.identities WHERE name_key = %s FOR UPDATE"), (old_key,)
+            ).fetchone()
+            if not row:
+                raise no_identity(old)
+            try:
+                with conn.transaction():
+                    conn.execute(
+                        self._q("UPDATE {s}.identities SET name = %s, name_key = %s WHERE id = %s"),
+                        (display, key, row[0]),
+                    )
+            except psycopg.errors.UniqueViolation:
+                raise rename_clash(display) from None
+            return row[0]
+
+        self._changed({self._run(work, "rename")})
+
+
+def _parse(url: str, password_file: str | None) -> tuple[str, str | None, str, str]:
+    """The connection string, the password (from the file), the URL to show, and `user@host:port/db`
+    for messages. A password in the URL is refused: it would be shown wherever the URL is."""
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.ProgrammingError as exc:
+        raise GalleryError(f"not a valid postgresql:// URL ({_first_line(exc, None)})") from None
+    if "password" in params:
+        params.pop("password")
+        raise GalleryError(
+            f"the gallery URL {make_conninfo(**params)!r} carries a password, which logs and `ros2 param get` would "
+            "show: put it in ~/.pgpass, PGPASSFILE, PGPASSWORD or a password file (gallery_password_file)"
+        )
+    password = None
+    if password_file:
+        try:
+            password = Path(password_file).expanduser().read_text().rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise GalleryError(
+                f"cannot read the password file {password_file}: {getattr(exc, 'strerror', None) or exc}"
+            ) from None
+        if not password:
+            raise GalleryError(f"the password file {password_file} is empty")
+    host = params.get("host") or params.get("hostaddr") or "localhost"
+    port = params.get("port") or "5432"
+    user = params.get("user")
+    where = f"{user + '@' if user else ''}{host}:{port}/{params.get('dbname') or user or ''}"
+    return url, password, f"postgresql://{where}", where
