@@ -393,6 +393,42 @@ def cmd_identities(args) -> int:
     return 0
 
 
+def cmd_identities_migrate(args) -> int:
+    """Copy every identity of SOURCE into DESTINATION (SQLite file or postgresql:// URL, either way)
+    in one transaction, then read the copy back and compare counts and a checksum of names and
+    embeddings."""
+    from tqdm import tqdm
+
+    from .gallery import checksum
+    from .names import validate_name
+
+    with _gallery_only(args, args.source) as source, _gallery_only(args, args.destination) as destination:
+        identities = source.identities_with_samples()
+        samples = sum(len(s) for _, s in identities)
+        with tqdm(
+            total=samples, desc=f"copying to {destination.location}", unit="samples", file=sys.stderr,
+            disable=args.no_progress,
+        ) as bar:  # fmt: skip
+            destination.enroll_many(identities, progress=bar.update)
+        keys = {validate_name(name)[1] for name, _ in identities}
+        copied = [(n, s) for n, s in destination.identities_with_samples() if validate_name(n)[1] in keys]
+        expected, found = checksum(identities), checksum(copied)
+        counts = (len(copied), sum(len(s) for _, s in copied))
+        if counts != (len(identities), samples) or found != expected:
+            raise FaceRecognitionError(
+                f"the copy in {destination.location} does not match {source.location}: {counts[0]} identities and "
+                f"{counts[1]} samples (expected {len(identities)} and {samples}), checksum {found[:12]} "
+                f"(expected {expected[:12]})"
+            )
+    _emit(
+        {"identities": len(identities), "samples": samples, "checksum": expected, "verified": True},
+        args.json,
+        f"copied {len(identities)} identities ({samples} samples) to {destination.location}; "
+        f"verified: counts and checksum {expected[:12]} match",
+    )
+    return 0
+
+
 def _identities_import(args) -> int:
     """A gallery export (JSON) or a folder of photos: DIR/name/*.jpg or DIR/name.jpg."""
     from .gallery_transfer import import_gallery
@@ -795,6 +831,14 @@ def build_parser() -> argparse.ArgumentParser:
     imp = add_action(
         "import", "add identities from a gallery export (FILE) or photos (DIR/name/*.jpg, DIR/name.jpg)", "source"
     )
+    mig = add_action(
+        "migrate",
+        "copy a gallery to another store (SQLite file <-> postgresql:// URL), verified",
+        "source",
+        "destination",
+    )
+    mig.add_argument("--no-progress", action="store_true")
+    mig.set_defaults(func=cmd_identities_migrate)
     imp.add_argument("--merge", action="store_true", help="add samples to identities that exist")
     imp.add_argument("--largest", action="store_true", help="photos: take the largest face of group photos")
     imp.add_argument("--thumbnails", action="store_true", help="photos: keep a 64x64 thumbnail of each sample")

@@ -150,7 +150,7 @@ class PostgresGallery:
             )
         except psycopg.Error as exc:
             raise GalleryError(
-                f"cannot reach the gallery database {self._where}: {_first_line(exc, self._password)}"
+                f"the gallery database {self._where} is unreachable: {_first_line(exc, self._password)}"
             ) from None
         try:
             register_vector(conn)
@@ -219,7 +219,9 @@ class PostgresGallery:
             # One process initialises at a time; the others wait here, then check what it made.
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (SCHEMA,))
             if conn.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.meta",)).fetchone()[0] is None:
-                if conn.execute("SELECT to_regnamespace(%s)", (SCHEMA,)).fetchone()[0] is not None:
+                # an empty schema is fine (an administrator may create it for the gallery's owner)
+                in_schema = "SELECT COUNT(*) FROM pg_class WHERE relnamespace = to_regnamespace(%s)"
+                if conn.execute(in_schema, (SCHEMA,)).fetchone()[0]:
                     raise GalleryError(
                         f"{self._where} has a schema {SCHEMA} that is not a face gallery; left untouched"
                     )
@@ -245,7 +247,8 @@ class PostgresGallery:
                 "extension on the database server"
             ) from None
         register_vector(conn)
-        conn.execute(self._q("CREATE SCHEMA {s}"))
+        if conn.execute("SELECT to_regnamespace(%s)", (SCHEMA,)).fetchone()[0] is None:
+            conn.execute(self._q("CREATE SCHEMA {s}"))
         conn.execute(sql.SQL(TABLES.format(s="{s}", dim=self.dim, channel=CHANNEL)).format(s=sql.Identifier(SCHEMA)))
         meta = {
             "schema_version": str(SCHEMA_VERSION),
@@ -346,20 +349,21 @@ class PostgresGallery:
                 self._search.close()
             self._search = None
             return full
-        by_identity: dict[int, list[np.ndarray]] = {}
-        for identity_id, embedding in rows:
-            by_identity.setdefault(identity_id, []).append(_array(embedding))
+        by_identity: dict[int, dict[int, np.ndarray]] = {}  # a sample near several faces counts once
+        for sample_id, identity_id, embedding in rows:
+            by_identity.setdefault(identity_id, {})[sample_id] = _array(embedding)
         with self._cache_lock:  # an identity forgotten a moment ago may still come back from the index
             names = {i: self._identities[i][0] for i in by_identity if i in self._identities}
-        blocks = [(names[i], np.stack(by_identity[i])) for i in sorted(names)]
+        blocks = [(names[i], np.stack([by_identity[i][k] for k in sorted(by_identity[i])])) for i in sorted(names)]
         return GalleryMatrix.from_blocks(blocks, self.dim)
 
-    def _shortlist(self, embeddings: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    def _shortlist(self, embeddings: np.ndarray) -> list[tuple[int, int, object]]:
+        """(sample id, identity id, embedding) of each face's nearest samples by the index."""
         if self._search is None or self._search.closed:
             self._search = self._connect(autocommit=True)
             self._search.execute(sql.SQL("SET hnsw.ef_search = {}").format(sql.Literal(SHORTLIST)))
-        query = self._q("SELECT identity_id, embedding FROM {s}.samples ORDER BY embedding <=> %s LIMIT %s")
-        rows: list[tuple[int, np.ndarray]] = []
+        query = self._q("SELECT id, identity_id, embedding FROM {s}.samples ORDER BY embedding <=> %s LIMIT %s")
+        rows: list[tuple[int, int, object]] = []
         for vector in embeddings:  # one index scan per face
             rows.extend(self._search.execute(query, (vector, SHORTLIST), binary=True).fetchall())
         return rows

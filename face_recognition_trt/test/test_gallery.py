@@ -619,3 +619,47 @@ def test_any_import_file_is_a_clean_error_or_a_clean_import(store, tmp_path, ide
         except GalleryError:
             assert [(i.name, i.samples) for i in g.list()] == before  # nothing half imported
         assert all(np.isfinite(g.matrix().embeddings).all() for _ in [0])
+
+
+RACER = textwrap.dedent(
+    """
+    import json, sys, numpy as np
+    from face_recognition_trt.errors import GalleryError
+    from face_recognition_trt.gallery import Sample
+    from face_recognition_trt.gallery_store import open_gallery
+    me = int(sys.argv[2])
+    rng = np.random.default_rng(me)
+    won = []
+    with open_gallery(sys.argv[1], "dlib-resnet-v1", "v1", 128) as g:
+        for k in range(15):
+            for name in (f"robot {me} person {k}", f"shared {k}"):
+                v = rng.normal(size=128).astype(np.float32)
+                try:
+                    g.enroll(name, [Sample(v / np.linalg.norm(v), 0.9)])
+                    won.append(name)
+                except GalleryError as exc:
+                    assert "already enrolled" in str(exc), exc
+    print(json.dumps(won))
+    """
+)
+
+
+def test_concurrent_writers_lose_nothing_and_names_stay_unique(store):
+    """Four writers at once (robots, enrollment stations), each enrolling its own people and racing
+    the others for the same fifteen names."""
+    location = store.location()
+    with store.open(location):
+        pass  # created once, so the race is about names rather than about creating the gallery
+    procs = [
+        subprocess.Popen([sys.executable, "-c", RACER, location, str(me)], stdout=subprocess.PIPE, text=True)
+        for me in range(4)
+    ]
+    won = [json.loads(p.communicate(timeout=300)[0]) for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    with store.open(location) as g:
+        stored = {i.name: i.samples for i in g.list()}
+    every_win = [name for names in won for name in names]
+    assert sorted(every_win) == sorted(stored)  # what a writer was told is stored, is; nothing else
+    assert all(count == 1 for count in stored.values())
+    assert sum(name.startswith("shared") for name in stored) == 15  # each shared name won exactly once
+    assert sum(name.startswith("robot") for name in stored) == 60

@@ -1,0 +1,286 @@
+"""What only the PostgreSQL store has: changes reaching running robots, the database going away,
+credentials, the HNSW shortlist and the least-privilege roles. On a real PostgreSQL with pgvector
+(conftest.local_database); the tests that stop the server start one of their own."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from face_recognition_trt.errors import GalleryError
+from face_recognition_trt.gallery import Sample
+from face_recognition_trt.gallery_postgres import PostgresGallery
+from face_recognition_trt.gallery_store import open_gallery
+
+REPO = Path(__file__).resolve().parents[2]
+DIM = 128
+PASSWORD = "correct horse battery staple"
+
+
+def unit(seed: int) -> np.ndarray:
+    v = np.random.default_rng(seed).normal(size=DIM).astype(np.float32)
+    return v / np.linalg.norm(v)
+
+
+def wait_until(condition, seconds: float = 20.0) -> bool:
+    """Polls `condition` (a liveness bound, not a speed test: docs/fleet.md has the measured delay)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@pytest.fixture
+def database(local_database):
+    from support.gallery_stores import PostgresStore
+
+    return PostgresStore(local_database)
+
+
+@pytest.fixture
+def own_server(local_database, tmp_path):
+    """A server of this test's own, to stop and start."""
+    from face_recognition_trt.local_database import LocalDatabase
+
+    db = LocalDatabase(tmp_path / "db")
+    db.start()
+    db.create_database("fleet")
+    yield db
+    db.stop()
+
+
+CHANGE = textwrap.dedent(
+    """
+    import sys, numpy as np
+    from face_recognition_trt.gallery import Sample
+    from face_recognition_trt.gallery_store import open_gallery
+    v = np.random.default_rng(int(sys.argv[3])).normal(size=128).astype(np.float32)
+    with open_gallery(sys.argv[1], "dlib-resnet-v1", "v1", 128) as g:
+        action = sys.argv[2]
+        if action == "enroll":
+            g.enroll(sys.argv[4], [Sample(v / np.linalg.norm(v), 0.9)])
+        elif action == "rename":
+            g.rename(sys.argv[4], sys.argv[5])
+        else:
+            g.forget(sys.argv[4])
+    """
+)
+
+
+def change_elsewhere(location: str, *args: str) -> None:
+    """A change made by another process (another robot, an enrollment station)."""
+    subprocess.run([sys.executable, "-c", CHANGE, location, *args], check=True, timeout=60)
+
+
+def test_enrollments_renames_and_forgets_elsewhere_reach_a_running_gallery(database):
+    location = database.location()
+    with open_gallery(location, "dlib-resnet-v1", "v1", DIM) as robot:
+        robot.enroll("Alice", [Sample(unit(1), 0.9)])
+        assert robot.matrix().names == ["Alice"]
+        change_elsewhere(location, "enroll", "2", "Bob")
+        assert wait_until(lambda: robot.matrix().names == ["Alice", "Bob"])
+        np.testing.assert_allclose(robot.matrix().embeddings[1], unit(2), atol=1e-7)
+        change_elsewhere(location, "rename", "0", "alice", "Alicia")
+        assert wait_until(lambda: robot.matrix().names == ["Alicia", "Bob"])
+        change_elsewhere(location, "forget", "0", "Bob")
+        assert wait_until(lambda: robot.matrix().names == ["Alicia"])
+        assert len(robot.matrix().embeddings) == 1
+
+
+def test_a_change_fetches_only_the_identity_that_changed(database):
+    location = database.location()
+    with open_gallery(location, "dlib-resnet-v1", "v1", DIM) as robot:
+        robot.enroll_many([(f"person {k}", [Sample(unit(k), 0.9)]) for k in range(50)])
+        robot.matrix()
+        fetched = []
+        original = robot._fetch
+        robot._fetch = lambda conn, ids: fetched.append(ids) or original(conn, ids)
+        change_elsewhere(location, "enroll", "99", "Zed")
+        assert wait_until(lambda: "Zed" in robot.matrix().names)
+        assert fetched and all(ids is not None and len(ids) == 1 for ids in fetched)
+        assert len(robot.matrix().names) == 51
+
+
+def test_an_unreachable_database_at_start_is_one_clear_line_without_the_password(tmp_path):
+    secret = tmp_path / "password"
+    secret.write_text(PASSWORD + "\n")
+    closed_port = _closed_port()
+    url = f"postgresql://robot@127.0.0.1:{closed_port}/fleet"
+    proc = subprocess.run(
+        [sys.executable, "-m", "face_recognition_trt.cli", "identities", "list", "--gallery", url,
+         "--gallery-password-file", str(secret)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"robot@127.0.0.1:{closed_port}/fleet" in lines[0] and "Traceback" not in proc.stderr
+    assert PASSWORD not in proc.stderr + proc.stdout
+
+
+def _closed_port() -> int:
+    from face_recognition_trt.local_database import free_port
+
+    return free_port()  # free a moment ago: nothing listens there
+
+
+def test_a_password_in_the_url_is_refused_without_repeating_it():
+    with pytest.raises(GalleryError, match="carries a password") as caught:
+        open_gallery(f"postgresql://robot:{PASSWORD.replace(' ', '%20')}@127.0.0.1/fleet", "dlib-resnet-v1", "v1", DIM)
+    assert "horse" not in str(caught.value)
+
+
+def test_credentials_from_a_password_file_or_libpq_never_show(local_database, tmp_path, monkeypatch):
+    db = local_database
+    db.sql("DROP DATABASE IF EXISTS creds;")
+    db.create_database("creds")
+    db.sql(f"DROP ROLE IF EXISTS robot_c; CREATE ROLE robot_c LOGIN PASSWORD '{PASSWORD}';")
+    db.sql("GRANT ALL ON SCHEMA public TO robot_c; CREATE SCHEMA face_gallery AUTHORIZATION robot_c;", "creds")
+    url = db.url("robot_c", "creds")
+    secret = tmp_path / "password"
+    secret.write_text(PASSWORD + "\n")
+    with open_gallery(url, "dlib-resnet-v1", "v1", DIM, password_file=str(secret)) as g:
+        assert g.list() == [] and PASSWORD not in g.status() + g.location
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)  # libpq's own ways work too (~/.pgpass the same)
+    with open_gallery(url, "dlib-resnet-v1", "v1", DIM) as g:
+        assert g.list() == []
+    monkeypatch.delenv("PGPASSWORD")
+    secret.write_text("not " + PASSWORD)
+    with pytest.raises(GalleryError, match="password authentication failed") as caught:
+        open_gallery(url, "dlib-resnet-v1", "v1", DIM, password_file=str(secret))
+    assert "horse" not in str(caught.value)
+
+
+def test_the_database_going_away_keeps_recognition_and_refuses_changes_until_it_is_back(own_server):
+    location = own_server.admin_url("fleet")
+    with open_gallery(location, "dlib-resnet-v1", "v1", DIM) as robot:
+        robot.enroll("Alice", [Sample(unit(1), 0.9)])
+        assert robot.matrix().names == ["Alice"] and not robot.degraded
+        own_server.stop(immediate=True)  # as a crash: no goodbye to the clients
+        assert robot.matrix().names == ["Alice"]  # recognition goes on with the last known gallery
+        with pytest.raises(GalleryError, match="unreachable.*nothing was stored"):
+            robot.enroll("Bob", [Sample(unit(2), 0.9)])
+        with pytest.raises(GalleryError, match="unreachable"):
+            robot.forget("Alice")
+        assert wait_until(lambda: robot.degraded)
+        assert "unreachable since" in robot.status() and "next attempt" in robot.status()
+        own_server.start()
+        assert wait_until(lambda: not robot.degraded, 60)  # reconnected by itself, with backoff
+        assert robot.status().endswith("1 identities in memory") and "connected" in robot.status()
+        assert robot.enroll("Bob", [Sample(unit(2), 0.9)]) == 1
+        assert robot.matrix().names == ["Alice", "Bob"]
+
+
+def test_every_enrollment_reported_stored_survives_a_database_crash(own_server):
+    location = own_server.admin_url("fleet")
+    reported: list[str] = []
+    with open_gallery(location, "dlib-resnet-v1", "v1", DIM) as station:
+
+        def enroll_forever():
+            for k in range(100_000):
+                try:
+                    station.enroll(f"person {k}", [Sample(unit(k), 0.9)])
+                except GalleryError:
+                    return
+                reported.append(f"person {k}")
+
+        writer = threading.Thread(target=enroll_forever, daemon=True)
+        writer.start()
+        assert wait_until(lambda: len(reported) >= 30)
+        own_server.stop(immediate=True)
+        writer.join(30)
+    own_server.start()
+    with open_gallery(location, "dlib-resnet-v1", "v1", DIM) as robot:
+        stored = {i.name for i in robot.list()}
+    assert set(reported) <= stored and len(reported) >= 30
+
+
+def test_above_the_index_size_faces_match_through_the_shortlist_as_against_every_sample(database):
+    from face_recognition_trt.match import DEFAULT_THRESHOLDS, Matcher
+
+    rng = np.random.default_rng(5)
+    centres = rng.normal(size=(300, DIM)).astype(np.float32)
+    people = [
+        (f"person {k}", [Sample(v / np.linalg.norm(v), 0.9) for v in centres[k] + rng.normal(scale=0.3, size=(2, DIM))])
+        for k in range(300)
+    ]
+    location = database.location()
+    matcher = Matcher(DEFAULT_THRESHOLDS["dlib-resnet-v1"])
+    with PostgresGallery(location, "dlib-resnet-v1", "v1", DIM, index_min_samples=100) as g:
+        g.enroll_many(people)
+        probes = centres[:40] + rng.normal(scale=0.3, size=(40, DIM))
+        probes = (probes / np.linalg.norm(probes, axis=1, keepdims=True)).astype(np.float32)
+        shortlist = g.candidates(probes)
+        assert 0 < len(shortlist.embeddings) < len(g.matrix().embeddings)  # the index was used
+        exact = matcher.evidence(probes, g.matrix())
+        near = matcher.evidence(probes, shortlist)
+        assert [g.matrix().names[i] for i in exact.candidates] == [f"person {k}" for k in range(40)]
+        assert [shortlist.names[i] for i in near.candidates] == [f"person {k}" for k in range(40)]
+        np.testing.assert_allclose(near.best, exact.best, atol=1e-6)
+
+
+def test_the_roles_script_lets_robots_read_and_only_stations_write(local_database, tmp_path):
+    db = local_database
+    db.sql("DROP DATABASE IF EXISTS roles;")
+    db.create_database("roles")
+    with open_gallery(db.admin_url("roles"), "dlib-resnet-v1", "v1", DIM) as owner:
+        owner.enroll("Alice", [Sample(unit(1), 0.9)])
+    script = (REPO / "tools" / "postgres_roles.sql").read_text()
+    for _ in range(2):  # running it again changes nothing
+        db.sql(script, "roles")
+    db.sql(f"ALTER ROLE face_robot PASSWORD '{PASSWORD}'; ALTER ROLE face_enroller PASSWORD '{PASSWORD}';")
+    secret = tmp_path / "password"
+    secret.write_text(PASSWORD)
+    with open_gallery(db.url("face_robot", "roles"), "dlib-resnet-v1", "v1", DIM, str(secret)) as robot:
+        assert robot.matrix().names == ["Alice"]
+        with pytest.raises(GalleryError, match="refused the enrollment: permission denied"):
+            robot.enroll("Bob", [Sample(unit(2), 0.9)])
+        with pytest.raises(GalleryError, match="permission denied"):
+            robot.forget("Alice")
+        with open_gallery(db.url("face_enroller", "roles"), "dlib-resnet-v1", "v1", DIM, str(secret)) as station:
+            station.enroll("Bob", [Sample(unit(2), 0.9)])
+            station.rename("Bob", "Robert")
+            assert wait_until(lambda: robot.matrix().names == ["Alice", "Robert"])  # robots still hear changes
+            station.forget("Robert")
+            with pytest.raises(GalleryError, match="must be owner"):  # nor change the schema
+                station._run(lambda conn: conn.execute("DROP TABLE face_gallery.samples"), "drop")
+    assert [i.name for i in open_gallery(db.admin_url("roles"), "dlib-resnet-v1", "v1", DIM).list()] == ["Alice"]
+
+
+def test_identities_migrate_copies_between_stores_both_ways_and_verifies(database, tmp_path):
+    from face_recognition_trt.models.registry import DLIB_RESNET as SPEC  # the CLI's default embedder
+
+    source = tmp_path / "robot.db"
+    with open_gallery(source, SPEC.name, SPEC.version, SPEC.dim) as g:
+        g.enroll("Alice", [Sample(unit(1), 0.9, "a.jpg", b"\xff\xd8jpeg"), Sample(unit(2), 0.8)])
+        g.enroll("Bob", [Sample(unit(3), 0.7)])
+    fleet = database.location()
+    back = tmp_path / "back.db"
+
+    def migrate(src, dst):
+        return subprocess.run(
+            [sys.executable, "-m", "face_recognition_trt.cli", "identities", "migrate", str(src), str(dst), "--json"],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    there = migrate(source, fleet)
+    assert there.returncode == 0, there.stderr
+    report = json.loads(there.stdout)
+    assert report["identities"] == 2 and report["samples"] == 3 and report["verified"] is True
+    assert "samples" in there.stderr  # the progress bar
+    again = migrate(source, fleet)
+    assert again.returncode == 1 and "already enrolled" in again.stderr  # nothing half copied
+    home = migrate(fleet, back)
+    assert home.returncode == 0, home.stderr
+    assert json.loads(home.stdout)["checksum"] == report["checksum"]
+    with open_gallery(back, SPEC.name, SPEC.version, SPEC.dim) as g:
+        samples = dict(g.identities_with_samples())
+        assert samples["Alice"][0].source == "a.jpg" and samples["Alice"][0].thumbnail == b"\xff\xd8jpeg"
