@@ -82,15 +82,15 @@ def load(url: str, gallery: PostgresGallery, embeddings: np.ndarray, per_identit
         conn.execute("SET maintenance_work_mem = '6GB'")
         conn.execute("SET max_parallel_maintenance_workers = 2")
         start = time.perf_counter()
-        conn.execute(
-            "CREATE INDEX samples_embedding ON face_gallery.samples USING hnsw (embedding vector_cosine_ops)"
-        )
+        conn.execute("CREATE INDEX samples_embedding ON face_gallery.samples USING hnsw (embedding vector_cosine_ops)")
         timings["index_build_s"] = time.perf_counter() - start
         conn.execute("VACUUM ANALYZE face_gallery.samples")
         timings["table_mb"] = conn.execute(
             "SELECT pg_total_relation_size('face_gallery.samples')::float8 / 1e6"
         ).fetchone()[0]
-        timings["index_mb"] = conn.execute("SELECT pg_relation_size('face_gallery.samples_embedding')::float8 / 1e6").fetchone()[0]
+        timings["index_mb"] = conn.execute(
+            "SELECT pg_relation_size('face_gallery.samples_embedding')::float8 / 1e6"
+        ).fetchone()[0]
     return timings
 
 

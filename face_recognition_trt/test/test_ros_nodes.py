@@ -459,3 +459,65 @@ def test_weak_evidence_comes_out_uncertain_on_faces(ros, gallery, read):
     ros.publisher(Image, "image_raw").publish(image_msg_of(read("groups/barack_obama_and_joe_biden_1.jpg"), sec=3))
     assert names_of(faces.wait_for(lambda m: m and m[0])) == ["uncertain", "unknown"]
     assert node.stats.errors == 0
+
+
+# --- a fleet gallery in PostgreSQL ------------------------------------------------------------------
+
+
+def test_a_node_on_a_fleet_gallery_names_people_enrolled_elsewhere_and_survives_the_database(
+    ros, read, pipeline, local_database, tmp_path
+):
+    """Enrolled through another connection (a station): named without a restart. The database gone: faces are
+    still named, enroll fails clearly, /diagnostics warns; back: the node reconnects by itself."""
+    from diagnostic_msgs.msg import DiagnosticArray
+    from face_recognition_trt.gallery_store import open_gallery
+    from face_recognition_trt.local_database import LocalDatabase
+    from face_recognition_trt.recognizer import Recognizer
+    from sensor_msgs.msg import Image
+    from vision_msgs.msg import Detection2DArray
+
+    from face_recognition_trt_interfaces.srv import Enroll
+
+    db = LocalDatabase(tmp_path / "db")
+    db.start()
+    try:
+        db.create_database("fleet")
+        url = db.admin_url("fleet")
+        node = ros.start(node_classes()[3], gallery=url, track_faces=False)  # every frame compared afresh
+        faces = ros.collect(Detection2DArray, "faces")
+        diagnostics = ros.collect(DiagnosticArray, "/diagnostics")
+        camera = ros.publisher(Image, "image_raw")
+        spec = pipeline.embedder.spec
+        with open_gallery(url, spec.name, spec.version, spec.dim) as station:  # an enrollment station
+            sample = Recognizer(pipeline, station).sample_from_frame(read("portraits/barack_obama_1.jpg"))
+            station.enroll("Barack Obama", [sample])
+        frame = read("groups/barack_obama_and_joe_biden_1.jpg")
+
+        def named(sec):
+            faces.messages.clear()
+            camera.publish(image_msg_of(frame, sec=sec))
+            return names_of(faces.wait_for(lambda m: m and m[-1]))
+
+        assert named(1) == ["Barack Obama", "unknown"]
+        db.stop(immediate=True)
+        assert named(2) == ["Barack Obama", "unknown"]  # the last known gallery
+        answer = ros.call(Enroll, "enroll", enroll_request("Joe Biden", read("portraits/joe_biden_1.jpg")))
+        assert not answer.success and "unreachable" in answer.message and "nothing was stored" in answer.message
+        status = diagnostics.wait_for(
+            lambda m: next((s for a in m for s in a.status if "gallery: PostgreSQL" in s.message), None), timeout=60
+        )
+        assert ord(status.level) >= 1 and "unreachable since" in status.message  # WARN (ERROR: slow frames too)
+        db.start()
+        diagnostics.messages.clear()
+        assert diagnostics.wait_for(
+            lambda m: any(
+                "connected" in kv.value for a in m[-3:] for s in a.status for kv in s.values if kv.key == "gallery"
+            ),
+            timeout=60,
+        )
+        answer = ros.call(Enroll, "enroll", enroll_request("Joe Biden", read("portraits/joe_biden_1.jpg")))
+        assert answer.success, answer.message
+        assert named(3) == ["Barack Obama", "Joe Biden"]
+        assert node.stats.errors == 0
+    finally:
+        db.stop()

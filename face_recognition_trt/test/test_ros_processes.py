@@ -53,6 +53,25 @@ def test_bad_start_up_parameter_gives_one_line_and_exit_code_1(models_dir, tmp_p
     assert "Traceback" not in output
 
 
+def test_an_unreachable_gallery_database_gives_one_line_naming_it_and_never_the_password(models_dir, tmp_path):
+    from face_recognition_trt.local_database import free_port
+    from support.ros_processes import run
+
+    password = "correct horse battery staple"
+    (tmp_path / "password").write_text(password)
+    port = free_port()  # nothing listens there
+    result = run(
+        ["ros2", "run", "face_recognition_trt", "face_recognition_node", "--ros-args",
+         "-p", f"gallery:=postgresql://robot@127.0.0.1:{port}/fleet",
+         "-p", f"gallery_password_file:={tmp_path / 'password'}"]
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    errors = [line for line in output.splitlines() if "cannot start" in line]
+    assert len(errors) == 1 and f"robot@127.0.0.1:{port}/fleet is unreachable" in errors[0], output
+    assert password not in output and "Traceback" not in output
+
+
 # --- both launch files, both modes: run, enroll from a photo, name, stop ----------------------------
 
 

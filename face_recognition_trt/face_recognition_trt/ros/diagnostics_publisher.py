@@ -36,8 +36,9 @@ class DiagnosticsPublisher:
     def _status(self) -> tuple[int, str, dict[str, str]]:
         level, message, values = self.stats.status()
         problem = self.warning() if self.warning else None
-        if problem and level < WARN:
-            level, message = WARN, problem
+        if problem:  # at least a warning, and said even when the frames already warn
+            message = problem if level < WARN else f"{message}; {problem}"
+            level = max(level, WARN)
         return level, message, values
 
     def _fill(self, stat):
