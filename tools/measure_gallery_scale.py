@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 from face_recognition_trt.gallery import GalleryMatrix
-from face_recognition_trt.match import Matcher
+from face_recognition_trt.match import DEFAULT_THRESHOLDS, Matcher
 
 
 def main() -> None:
@@ -22,7 +22,7 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=128)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
-    matcher = Matcher(0.94)
+    matcher = Matcher(DEFAULT_THRESHOLDS["dlib-resnet-v1"])
     for count in args.samples:
         emb = rng.normal(size=(count, args.dim)).astype(np.float32)
         emb /= np.linalg.norm(emb, axis=1, keepdims=True)

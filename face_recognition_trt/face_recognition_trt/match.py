@@ -129,8 +129,12 @@ class Matcher:
         """What the decision looks at, for each face (the gallery must not be empty)."""
         embeddings = np.asarray(embeddings, np.float32)
         scores, sims = self._scores(embeddings, gallery)
-        order = np.argsort(-scores, axis=1)
         faces = np.arange(len(scores))
+        if scores.shape[1] > 1:  # only the best two matter: a partition, not a sort of every identity
+            top2 = np.argpartition(-scores, 1, axis=1)[:, :2]
+            order = np.where((scores[faces, top2[:, 0]] >= scores[faces, top2[:, 1]])[:, None], top2, top2[:, ::-1])
+        else:
+            order = np.zeros((len(scores), 1), np.int64)
         best = scores[faces, order[:, 0]]
         second = scores[faces, order[:, 1]] if scores.shape[1] > 1 else np.full(len(scores), -1.0)
         if self.cohort is None:
