@@ -51,8 +51,9 @@ CONNECT_TIMEOUT_S = 5
 RECONNECT_MIN_S, RECONNECT_MAX_S = 0.5, 30.0  # the listener's backoff while the database is away
 # Above this many samples a frame is matched against the HNSW index's shortlist; below it one matrix
 # product over every sample is faster. Measured in docs/fleet.md (tools/measure_pgvector_scale.py).
-INDEX_MIN_SAMPLES = 200_000
-SHORTLIST = 40  # samples the index returns per face (and its ef_search): the matcher picks among them
+INDEX_MIN_SAMPLES = 150_000
+SHORTLIST = 40  # samples the index returns per face: the matcher picks among them
+EF_SEARCH = 100  # HNSW candidates per face (hnsw.ef_search): identity recall@1 0.975 at 1M here, 0.92 at 40
 ERASE_ADVICE = (
     "PostgreSQL keeps deleted rows until VACUUM, and copies in its write-ahead log, replicas and "
     "backups: run `identities scrub` as the gallery's owner, and see docs/fleet.md to purge the rest"
@@ -112,9 +113,10 @@ class PostgresGallery:
         dim: int,
         password_file: str | None = None,
         index_min_samples: int = INDEX_MIN_SAMPLES,
+        ef_search: int = EF_SEARCH,
     ) -> None:
         self.embedder, self.embedder_version, self.dim = embedder, embedder_version, dim
-        self.index_min_samples = index_min_samples
+        self.index_min_samples, self.ef_search = index_min_samples, ef_search
         self.erase_pending = False
         self.read_only = None  # the SQLite store's notion; a database refuses writes by its grants
         self._conninfo, self._password, self.location, self._where = _parse(url, password_file)
@@ -123,6 +125,8 @@ class PostgresGallery:
         self._refresh_lock = threading.Lock()  # a fetch and its apply are one step (no stale overwrite)
         self._identities: dict[int, tuple[str, np.ndarray]] = {}  # id -> (display name, samples x D)
         self._matrix: GalleryMatrix | None = None  # assembled from _identities when they change
+        self._samples = 0  # in _identities
+        self._generation = 0  # bumped by every change applied to the in-memory copy
         self._listener: threading.Thread | None = None
         self._listener_lock = threading.Lock()
         self._closing = threading.Event()
@@ -325,8 +329,7 @@ class PostgresGallery:
     def matrix(self) -> GalleryMatrix:
         """Every sample, grouped by identity, from the in-memory copy: never waits on the database.
         The first call loads it and starts the listener that keeps it current."""
-        if self._listener is None:
-            self._start_listener()
+        self._start_listener()
         with self._cache_lock:
             if self._matrix is None:
                 blocks = [self._identities[i] for i in sorted(self._identities)]  # enrollment order
@@ -338,9 +341,9 @@ class PostgresGallery:
         `index_min_samples`, the union of each face's nearest SHORTLIST samples from the HNSW index
         (exact for the best match at the recall measured in docs/fleet.md). Without the database,
         every sample of the in-memory copy."""
-        full = self.matrix()
-        if len(full.embeddings) < self.index_min_samples or not self.connected or len(embeddings) == 0:
-            return full
+        self._start_listener()
+        if self._samples < self.index_min_samples or not self.connected or len(embeddings) == 0:
+            return self.matrix()  # (assembling the whole matrix only when it is used)
         try:
             rows = self._shortlist(np.asarray(embeddings, np.float32))
         except psycopg.Error as exc:
@@ -348,7 +351,10 @@ class PostgresGallery:
             if self._search is not None:
                 self._search.close()
             self._search = None
-            return full
+            # Frames use the in-memory copy until the listener has the database again: no frame
+            # waits for a connection attempt.
+            self.connected = False
+            return self.matrix()
         by_identity: dict[int, dict[int, np.ndarray]] = {}  # a sample near several faces counts once
         for sample_id, identity_id, embedding in rows:
             by_identity.setdefault(identity_id, {})[sample_id] = _array(embedding)
@@ -361,7 +367,8 @@ class PostgresGallery:
         """(sample id, identity id, embedding) of each face's nearest samples by the index."""
         if self._search is None or self._search.closed:
             self._search = self._connect(autocommit=True)
-            self._search.execute(sql.SQL("SET hnsw.ef_search = {}").format(sql.Literal(SHORTLIST)))
+            ef_search = sql.Literal(max(self.ef_search, SHORTLIST))
+            self._search.execute(sql.SQL("SET hnsw.ef_search = {}").format(ef_search))
         query = self._q("SELECT id, identity_id, embedding FROM {s}.samples ORDER BY embedding <=> %s LIMIT %s")
         rows: list[tuple[int, int, object]] = []
         for vector in embeddings:  # one index scan per face
@@ -373,6 +380,11 @@ class PostgresGallery:
         with self._cache_lock:
             held = f"{len(self._identities)} identities in memory" if self._listener is not None else "not loaded"
         return f"PostgreSQL {self.location}: {self.state}; {held}"
+
+    def generation(self) -> int:
+        """Changes whenever the in-memory copy does (a change made here or on another machine)."""
+        self._start_listener()
+        return self._generation
 
     @property
     def degraded(self) -> bool:
@@ -409,11 +421,14 @@ class PostgresGallery:
         with self._cache_lock:
             if ids is None:
                 self._identities = blocks
+                self._samples = sum(len(rows) for _, rows in blocks.values())
             else:
                 for i in ids:
-                    self._identities.pop(i, None)
+                    self._samples -= len(self._identities.pop(i, (None, ()))[1])
                 self._identities.update(blocks)
+                self._samples += sum(len(rows) for _, rows in blocks.values())
             self._matrix = None
+            self._generation += 1
 
     def _refresh(self, conn: psycopg.Connection, ids: set[int] | None) -> None:
         """Fetch these identities (None: all) and put them into the in-memory copy: the only way it
@@ -422,7 +437,10 @@ class PostgresGallery:
             self._apply(self._fetch(conn, ids), ids)
 
     def _start_listener(self) -> None:
-        """LISTEN first, then load: a change committed in between is both loaded and notified."""
+        """The first time: LISTEN, then load (a change committed in between is both loaded and
+        notified), then hand the connection to the listener thread."""
+        if self._listener is not None:
+            return
         with self._listener_lock:
             if self._listener is not None:
                 return

@@ -127,6 +127,7 @@ class SqliteGallery:
                     f"{self.path} is not a usable gallery ({exc}){_disk_note(self.path)}; it was left untouched"
                 ) from exc
         self._matrix: GalleryMatrix | None = None
+        self._generation = 0  # bumped each time the matrix is rebuilt (the gallery changed)
         self._version_seen: tuple[int, int] = (-1, -1)  # (data_version: other writers, total_changes: ours)
 
     # --- opening ---------------------------------------------------------------------------------
@@ -276,6 +277,11 @@ class SqliteGallery:
         the gallery one robot keeps; the database store narrows it down with an index)."""
         return self.matrix()
 
+    def generation(self) -> int:
+        """Changes whenever the gallery does (this process's writes or another's)."""
+        self.matrix()
+        return self._generation
+
     def status(self) -> str:
         """The store's state for /diagnostics."""
         if self.read_only:
@@ -306,6 +312,7 @@ class SqliteGallery:
                     last = ident
             check_stored_embeddings(embeddings, starts, names, self._tampered)
             self._matrix = GalleryMatrix(embeddings, np.asarray(starts, np.int64), names)
+            self._generation += 1
             self._version_seen = version
         return self._matrix
 

@@ -96,6 +96,7 @@ class Recognizer:
         self.cohort = resolve_cohort(self.config.cohort, pipeline.config.models_dir, spec)
         self.matcher = Matcher(self._thresholds(), self.config.margin, self.cohort)
         self.tracker = FaceTracker() if self.config.track else None
+        self._gallery_generation: int | None = None  # of the gallery the tracks were compared with
 
     def _thresholds(self) -> Thresholds:
         """The embedder's calibrated thresholds (docs/accuracy.md), with the configured overrides.
@@ -182,6 +183,10 @@ class Recognizer:
         nodes publish them)."""
         start = time.perf_counter()
         tracker, pipeline = self.tracker, self.pipeline
+        generation = self.gallery.generation()
+        if generation != self._gallery_generation:  # enrolled, renamed or forgotten, here or elsewhere
+            tracker.gallery_changed()
+            self._gallery_generation = generation
         detections = None
         if not tracker.full_detection_due():
             followed = tracker.live_boxes()

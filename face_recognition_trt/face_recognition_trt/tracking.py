@@ -107,6 +107,14 @@ class FaceTracker:
             or score < track.embedded_score - self.score_drop
         )
 
+    def gallery_changed(self) -> None:
+        """Someone was enrolled, renamed or forgotten: compare every tracked face again on the next
+        frame, rather than up to `reembed_every` frames later, and forget the votes, which were
+        cast against the old gallery (a forgotten name must not live on in them)."""
+        for track in self.tracks:
+            track.embedded_at = -1
+            track.votes.clear()
+
     def record(self, track: Track, identity: str, similarity: float, size: float, score: float) -> str:
         """A fresh comparison of the track's face: vote, remember it, return the voted identity."""
         track.embedded_at, track.embedded_size, track.similarity = self.frame, size, similarity

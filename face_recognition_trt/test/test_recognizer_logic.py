@@ -67,3 +67,20 @@ def test_faces_keep_track_ids_across_frames(recognizer):
     first, _ = recognizer.recognize_detections(frame, detections)
     second, _ = recognizer.recognize_detections(frame, detections)
     assert [f.track_id for f in first] == [f.track_id for f in second] and None not in [f.track_id for f in first]
+
+
+def test_a_tracked_face_is_compared_again_as_soon_as_the_gallery_changes(recognizer, monkeypatch):
+    """Enrolled while in view (at the front desk, or by another robot of the fleet): named on the
+    next frame, not after the tracker's periodic re-check."""
+    from face_recognition_trt.gallery import Sample
+
+    frame, detections = frame_with_faces(1)
+    monkeypatch.setattr(recognizer.pipeline, "detect", lambda image: detections)
+    monkeypatch.setattr(recognizer.pipeline.detector, "follow", lambda image, boxes: detections)
+    assert [f.identity for f in recognizer.recognize_tracked(frame)[1]] == [UNKNOWN]
+    assert [f.identity for f in recognizer.recognize_tracked(frame)[1]] == [UNKNOWN]  # not compared again
+    embedding = recognizer.pipeline.embed_detections(frame, detections).faces[0].embedding
+    recognizer.enroll("Ada", [Sample(embedding, 0.9)])
+    assert [f.identity for f in recognizer.recognize_tracked(frame)[1]] == ["Ada"]
+    recognizer.gallery.forget("Ada")
+    assert [f.identity for f in recognizer.recognize_tracked(frame)[1]] == [UNKNOWN]  # no vote outlives it
