@@ -6,11 +6,8 @@
 # Usage: bash tools/ros_demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash tools/setup.sh
-bash tools/ros_setup.sh
 # shellcheck disable=SC1091
-source tools/ros_env.sh
-command -v ros2 >/dev/null || { echo "ROS 2 is not installed (see tools/ros_setup.sh)" >&2; exit 1; }
+source tools/ros_ready.sh
 DATA=../shared/data/samples
 OUT=demo-output/ros
 rm -rf "$OUT" && mkdir -p "$OUT"

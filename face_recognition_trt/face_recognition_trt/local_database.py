@@ -6,6 +6,9 @@ It listens on 127.0.0.1 (password login, scram-sha-256) and on a Unix socket in 
 administrator `postgres`, trusted: only this machine's users who can open the folder).
 
     python -m face_recognition_trt.local_database start FOLDER [--port N]   # prints the admin URL
+    python -m face_recognition_trt.local_database create-database FOLDER NAME   # with pgvector
+    python -m face_recognition_trt.local_database sql FOLDER DBNAME < script.sql  # as the admin
+    python -m face_recognition_trt.local_database url FOLDER USER DBNAME   # a robot's URL (TCP)
     python -m face_recognition_trt.local_database stop FOLDER [--immediate]
 """
 
@@ -17,6 +20,7 @@ import pwd
 import socket
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from urllib.parse import quote
 
@@ -39,8 +43,10 @@ def free_port() -> int:
 class LocalDatabase:
     def __init__(self, folder: str | Path, port: int | None = None) -> None:
         try:
-            import pgserver
-            from pgserver._commands import POSTGRES_BIN_PATH  # the bundled binaries (pinned version)
+            with warnings.catch_warnings():  # pgserver looks up a runtime dir it does not need here
+                warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR")
+                import pgserver
+                from pgserver._commands import POSTGRES_BIN_PATH  # the bundled binaries (pinned version)
         except ImportError:
             raise GalleryError(
                 "a local database needs the pgserver wheel: pip install 'face_recognition_trt[postgres-server]'"
@@ -141,12 +147,28 @@ def main(argv: list[str] | None = None) -> int:
     stop = sub.add_parser("stop", help="stop the server")
     stop.add_argument("folder")
     stop.add_argument("--immediate", action="store_true", help="stop as if it crashed")
+    create = sub.add_parser("create-database", help="a new database with pgvector")
+    create.add_argument("folder")
+    create.add_argument("name")
+    run_sql = sub.add_parser("sql", help="run the SQL on standard input as the administrator")
+    run_sql.add_argument("folder")
+    run_sql.add_argument("dbname")
+    url = sub.add_parser("url", help="a user's URL over TCP (no password: see docs/fleet.md)")
+    url.add_argument("folder")
+    url.add_argument("user")
+    url.add_argument("dbname")
     args = p.parse_args(argv)
     try:
         db = LocalDatabase(args.folder, getattr(args, "port", None))
         if args.command == "start":
             db.start()
             print(db.admin_url())
+        elif args.command == "create-database":
+            db.create_database(args.name)
+        elif args.command == "sql":
+            print(db.sql(sys.stdin.read(), args.dbname), end="")
+        elif args.command == "url":
+            print(db.url(args.user, args.dbname))
         else:
             db.stop(args.immediate)
     except (GalleryError, subprocess.CalledProcessError) as exc:

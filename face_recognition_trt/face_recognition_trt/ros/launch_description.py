@@ -28,6 +28,7 @@ def generate(params_file: str, camera_source: str, backend: str) -> LaunchDescri
     common = {
         "backend": ParameterValue(arg("backend"), value_type=str),
         "gallery": ParameterValue(arg("gallery"), value_type=str),
+        "gallery_password_file": ParameterValue(arg("gallery_password_file"), value_type=str),
         "models_dir": ParameterValue(arg("models_dir"), value_type=str),
     }
     params = [arg("params_file")]
@@ -59,6 +60,11 @@ def generate(params_file: str, camera_source: str, backend: str) -> LaunchDescri
                 "gallery",
                 default_value="",
                 description="gallery file, or postgresql:// URL (no password); empty: the user's data dir",
+            ),
+            DeclareLaunchArgument(
+                "gallery_password_file",
+                default_value="",
+                description="postgresql:// gallery: a file holding the password (else ~/.pgpass, PGPASSWORD)",
             ),
             DeclareLaunchArgument(
                 "models_dir", default_value="", description="fetched models; empty: the user's cache"
