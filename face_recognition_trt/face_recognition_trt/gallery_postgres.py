@@ -184,10 +184,14 @@ class PostgresGallery:
                 self._rollback(conn)
                 raise
             except psycopg.OperationalError as exc:
+                lost = conn.broken or conn.closed  # else the server refused (a lock timeout, ...)
                 self._rollback(conn)
-                raise GalleryError(
-                    f"the gallery database {self._where} is unreachable ({_first_line(exc, self._password)}){nothing}"
-                ) from None
+                reason = _first_line(exc, self._password)
+                if lost:
+                    raise GalleryError(
+                        f"the gallery database {self._where} is unreachable ({reason}){nothing}"
+                    ) from None
+                raise GalleryError(f"the gallery database {self._where} refused the {what}: {reason}") from None
             except psycopg.Error as exc:
                 self._rollback(conn)
                 raise GalleryError(
