@@ -1,11 +1,8 @@
 """The gallery in PostgreSQL with pgvector: one gallery shared by a fleet of robots (gallery.py).
 
-- Every robot keeps the gallery's embeddings in memory and matches against them, so recognition goes
-  on with the last known gallery while the database is out of reach.
-- Changes reach every robot through LISTEN/NOTIFY: triggers send the id of each changed identity
-  when its transaction commits, and a listener thread fetches only those identities. After a lost
-  connection it reconnects with backoff and reloads everything (notifications are not queued for
-  a listener that is gone).
+- Every robot matches against its copy of the gallery in memory (gallery_replica.py), so
+  recognition goes on with the last known gallery while the database is out of reach. Triggers
+  announce every change (LISTEN/NOTIFY), and the copy fetches only the identities that changed.
 - Above `index_min_samples` samples the faces of a frame are compared with a shortlist from
   pgvector's HNSW index (cosine) instead of every sample (docs/fleet.md has the measurement).
 - Names are unique through a UNIQUE constraint, so writers on several machines cannot enroll one
@@ -20,6 +17,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -41,14 +39,13 @@ from .gallery import (
     no_identity,
     rename_clash,
 )
+from .gallery_replica import CHANNEL, GalleryReplica
 from .names import validate_name
 
 log = logging.getLogger(__name__)
 
 SCHEMA = "face_gallery"  # one gallery per database, in its own schema (least-privilege grants: docs/fleet.md)
-CHANNEL = "face_gallery"  # NOTIFY channel; the payload is the changed identity's id
 CONNECT_TIMEOUT_S = 5
-RECONNECT_MIN_S, RECONNECT_MAX_S = 0.5, 30.0  # the listener's backoff while the database is away
 # Above this many samples a frame is matched against the HNSW index's shortlist; below it one matrix
 # product over every sample is faster. Measured in docs/fleet.md (tools/measure_pgvector_scale.py).
 INDEX_MIN_SAMPLES = 150_000
@@ -121,20 +118,12 @@ class PostgresGallery:
         self.read_only = None  # the SQLite store's notion; a database refuses writes by its grants
         self._conninfo, self._password, self.location, self._where = _parse(url, password_file)
         self._write_lock = threading.RLock()  # one change (or read) at a time on self._conn
-        self._cache_lock = threading.Lock()  # the in-memory copy: self._identities, self._matrix
-        self._refresh_lock = threading.Lock()  # a fetch and its apply are one step (no stale overwrite)
-        self._identities: dict[int, tuple[str, np.ndarray]] = {}  # id -> (display name, samples x D)
-        self._matrix: GalleryMatrix | None = None  # assembled from _identities when they change
-        self._samples = 0  # in _identities
-        self._generation = 0  # bumped by every change applied to the in-memory copy
-        self._listener: threading.Thread | None = None
-        self._listener_lock = threading.Lock()
-        self._closing = threading.Event()
-        self._search: psycopg.Connection | None = None
-        self.state = "connected"  # or why not: /diagnostics shows it
-        self.connected = True
+        self._search: psycopg.Connection | None = None  # for index searches, opened when first needed
         self._conn = self._connect()
         self._init_or_check()
+        self.replica = GalleryReplica(  # loaded, and its listener started, by the first frame
+            dim, partial(self._connect, autocommit=True), self._fetch, self._check_stored, self._where
+        )
 
     # --- connections ---------------------------------------------------------------------------
 
@@ -269,9 +258,7 @@ class PostgresGallery:
             cur.executemany(self._q("INSERT INTO {s}.meta VALUES (%s, %s)"), list(meta.items()))
 
     def close(self) -> None:
-        self._closing.set()
-        if self._listener is not None:
-            self._listener.join(timeout=2 * CONNECT_TIMEOUT_S)
+        self.replica.close()
         for conn in (self._conn, self._search):
             if conn is not None:
                 conn.close()
@@ -287,6 +274,9 @@ class PostgresGallery:
             f"{self._where} was altered outside face_recognition_trt: {what}. Restore it from a backup or "
             "an export (identities import), or forget that identity"
         )
+
+    def _check_stored(self, name: str, rows: np.ndarray) -> None:
+        check_stored_embeddings(rows, [0], [name], self._tampered)
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -333,21 +323,17 @@ class PostgresGallery:
     def matrix(self) -> GalleryMatrix:
         """Every sample, grouped by identity, from the in-memory copy: never waits on the database.
         The first call loads it and starts the listener that keeps it current."""
-        self._start_listener()
-        with self._cache_lock:
-            if self._matrix is None:
-                blocks = [self._identities[i] for i in sorted(self._identities)]  # enrollment order
-                self._matrix = GalleryMatrix.from_blocks(blocks, self.dim)
-            return self._matrix
+        self.replica.start()
+        return self.replica.matrix()
 
     def candidates(self, embeddings: np.ndarray) -> GalleryMatrix:
         """The samples to compare these faces with: every sample for a small gallery; above
         `index_min_samples`, the union of each face's nearest SHORTLIST samples from the HNSW index
-        (exact for the best match at the recall measured in docs/fleet.md). Without the database,
-        every sample of the in-memory copy."""
-        self._start_listener()
-        if self._samples < self.index_min_samples or not self.connected or len(embeddings) == 0:
-            return self.matrix()  # (assembling the whole matrix only when it is used)
+        (recall measured in docs/fleet.md). Without the database, every sample of the copy."""
+        replica = self.replica
+        replica.start()
+        if replica.samples < self.index_min_samples or not replica.connected or len(embeddings) == 0:
+            return replica.matrix()
         try:
             rows = self._shortlist(np.asarray(embeddings, np.float32))
         except psycopg.Error as exc:
@@ -355,15 +341,12 @@ class PostgresGallery:
             if self._search is not None:
                 self._search.close()
             self._search = None
-            # Frames use the in-memory copy until the listener has the database again: no frame
-            # waits for a connection attempt.
-            self.connected = False
-            return self.matrix()
+            replica.database_lost()  # no frame waits on connection attempts: the listener makes them
+            return replica.matrix()
         by_identity: dict[int, dict[int, np.ndarray]] = {}  # a sample near several faces counts once
         for sample_id, identity_id, embedding in rows:
             by_identity.setdefault(identity_id, {})[sample_id] = _array(embedding)
-        with self._cache_lock:  # an identity forgotten a moment ago may still come back from the index
-            names = {i: self._identities[i][0] for i in by_identity if i in self._identities}
+        names = replica.names(by_identity)  # one forgotten a moment ago may still come from the index
         blocks = [(names[i], np.stack([by_identity[i][k] for k in sorted(by_identity[i])])) for i in sorted(names)]
         return GalleryMatrix.from_blocks(blocks, self.dim)
 
@@ -381,21 +364,19 @@ class PostgresGallery:
 
     def status(self) -> str:
         """The store and the database's state, for /diagnostics and logs."""
-        with self._cache_lock:
-            held = f"{len(self._identities)} identities in memory" if self._listener is not None else "not loaded"
-        return f"PostgreSQL {self.location}: {self.state}; {held}"
+        replica = self.replica
+        held = f"{replica.identities()} identities in memory" if replica.loaded else "not loaded"
+        return f"PostgreSQL {self.location}: {replica.state}; {held}"
 
     def generation(self) -> int:
         """Changes whenever the in-memory copy does (a change made here or on another machine)."""
-        self._start_listener()
-        return self._generation
+        self.replica.start()
+        return self.replica.generation
 
     @property
     def degraded(self) -> bool:
         """The database is out of reach: recognition uses the last known gallery, changes fail."""
-        return not self.connected
-
-    # --- keeping the in-memory copy current ------------------------------------------------------
+        return not self.replica.connected
 
     def _fetch(self, conn: psycopg.Connection, ids: set[int] | None) -> dict[int, tuple[str, list]]:
         """The given identities (None: all) as id -> (name, embeddings); a forgotten one is absent."""
@@ -415,94 +396,12 @@ class PostgresGallery:
                 entry[1].append(_array(embedding))
         return found
 
-    def _apply(self, found: dict[int, tuple[str, list]], ids: set[int] | None) -> None:
-        blocks = {
-            i: (name, np.stack(rows) if rows else np.zeros((0, self.dim), np.float32))
-            for i, (name, rows) in found.items()
-        }
-        for name, rows in blocks.values():
-            check_stored_embeddings(rows, [0], [name], self._tampered)
-        with self._cache_lock:
-            if ids is None:
-                self._identities = blocks
-                self._samples = sum(len(rows) for _, rows in blocks.values())
-            else:
-                for i in ids:
-                    self._samples -= len(self._identities.pop(i, (None, ()))[1])
-                self._identities.update(blocks)
-                self._samples += sum(len(rows) for _, rows in blocks.values())
-            self._matrix = None
-            self._generation += 1
-
-    def _refresh(self, conn: psycopg.Connection, ids: set[int] | None) -> None:
-        """Fetch these identities (None: all) and put them into the in-memory copy: the only way it
-        changes, so a fetch and its apply never interleave with another's."""
-        with self._refresh_lock:
-            self._apply(self._fetch(conn, ids), ids)
-
-    def _start_listener(self) -> None:
-        """The first time: LISTEN, then load (a change committed in between is both loaded and
-        notified), then hand the connection to the listener thread."""
-        if self._listener is not None:
-            return
-        with self._listener_lock:
-            if self._listener is not None:
-                return
-            conn = self._connect(autocommit=True)
-            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
-            self._refresh(conn, None)
-            self._listener = threading.Thread(target=self._listen, args=(conn,), name="gallery-listener", daemon=True)
-            self._listener.start()
-
-    def _listen(self, conn: psycopg.Connection | None) -> None:
-        delay = RECONNECT_MIN_S
-        down_since = None
-        while not self._closing.is_set():
-            try:
-                if conn is None or conn.closed or conn.broken:
-                    conn = self._connect(autocommit=True)
-                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
-                    self._refresh(conn, None)  # notifications sent while we were away are gone
-                    log.warning("gallery database %s reachable again; gallery reloaded", self._where)
-                if down_since is not None or not self.connected:
-                    self.connected, self.state, delay, down_since = True, "connected", RECONNECT_MIN_S, None
-                ids = {int(n.payload) for n in conn.notifies(timeout=1.0, stop_after=1)}
-                if ids:  # take the rest of a burst (an import) in the same fetch
-                    ids |= {int(n.payload) for n in conn.notifies(timeout=0.02)}
-                    self._refresh(conn, ids)
-            except (psycopg.Error, GalleryError) as exc:
-                if self._closing.is_set():
-                    break
-                if conn is not None:
-                    conn.close()
-                conn = None
-                down_since = down_since or time.strftime("%H:%M:%S")
-                reason = _first_line(exc, self._password).removeprefix(
-                    f"cannot reach the gallery database {self._where}: "
-                )
-                if self.connected:
-                    log.warning(
-                        "lost the gallery database %s (%s); recognising with the last known gallery",
-                        self._where,
-                        reason,
-                    )
-                self.connected = False
-                self.state = (
-                    f"unreachable since {down_since} ({reason}); recognising with the last known gallery, "
-                    f"next attempt in {delay:.1f} s"
-                )
-                self._closing.wait(delay)
-                delay = min(2 * delay, RECONNECT_MAX_S)
-        if conn is not None:
-            conn.close()
-
     def _changed(self, ids: set[int]) -> None:
         """After our own commit: show the change at once (the notification will confirm it)."""
-        if self._listener is None:
+        if not self.replica.loaded:
             return  # no copy in memory (the CLI's one-off commands)
         try:
-            with self._refresh_lock:
-                self._apply(self._read(lambda conn: self._fetch(conn, ids)), ids)
+            self.replica.update(ids, lambda: self._read(lambda conn: self._fetch(conn, ids)))
         except GalleryError:
             pass  # the database went away after the commit: the listener reloads when it is back
 

@@ -102,8 +102,8 @@ def test_a_change_fetches_only_the_identity_that_changed(database):
         robot.enroll_many([(f"person {k}", [Sample(unit(k), 0.9)]) for k in range(50)])
         robot.matrix()
         fetched = []
-        original = robot._fetch
-        robot._fetch = lambda conn, ids: fetched.append(ids) or original(conn, ids)
+        original = robot.replica._fetch  # what the listener fetches with
+        robot.replica._fetch = lambda conn, ids: fetched.append(ids) or original(conn, ids)
         change_elsewhere(location, "enroll", "99", "Zed")
         assert wait_until(lambda: "Zed" in robot.matrix().names)
         assert fetched and all(ids is not None and len(ids) == 1 for ids in fetched)
