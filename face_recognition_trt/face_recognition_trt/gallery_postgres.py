@@ -526,6 +526,19 @@ class PostgresGallery:
     def scrub(self) -> bool:
         """Rewrite the tables (VACUUM FULL), so the database files keep no deleted row. Needs the
         tables' owner; the write-ahead log, replicas and backups are the operator's (docs/fleet.md)."""
+        # VACUUM by anyone but the owner only warns that it skipped the table: ask first.
+        owner = self._read(
+            lambda conn: conn.execute(
+                "SELECT bool_and(pg_has_role(current_user, relowner, 'USAGE')) FROM pg_class "
+                "WHERE oid IN (%s::regclass, %s::regclass)",
+                (f"{SCHEMA}.samples", f"{SCHEMA}.identities"),
+            ).fetchone()[0]
+        )
+        if not owner:
+            raise GalleryError(
+                f"only the owner of the gallery's tables in {self._where} can rewrite them: run "
+                "`identities scrub` as the tables' owner"
+            )
         with self._write_lock:
             conn = self._writer()
             conn.rollback()

@@ -250,9 +250,17 @@ def test_the_roles_script_lets_robots_read_and_only_stations_write(local_databas
             station.rename("Bob", "Robert")
             assert wait_until(lambda: robot.matrix().names == ["Alice", "Robert"])  # robots still hear changes
             station.forget("Robert")
+            assert station.erase_pending and "VACUUM" in station.erase_advice
+            with pytest.raises(GalleryError, match="as the tables' owner"):
+                station.scrub()  # rewriting the tables is the owner's
             with pytest.raises(GalleryError, match="must be owner"):  # nor change the schema
                 station._run(lambda conn: conn.execute("DROP TABLE face_gallery.samples"), "drop")
-    assert [i.name for i in open_gallery(db.admin_url("roles"), "dlib-resnet-v1", "v1", DIM).list()] == ["Alice"]
+    with open_gallery(db.admin_url("roles"), "dlib-resnet-v1", "v1", DIM) as owner:
+        assert [i.name for i in owner.list()] == ["Alice"]
+        assert owner.scrub() and not owner.erase_pending
+    db.sql("CHECKPOINT;")  # the table's file on disk: Alice's embedding is there, Robert's is not
+    table = db.folder / db.sql("SELECT pg_relation_filepath('face_gallery.samples');", "roles").strip()
+    assert unit(1).tobytes() in table.read_bytes() and unit(2).tobytes() not in table.read_bytes()
 
 
 def test_identities_migrate_copies_between_stores_both_ways_and_verifies(database, tmp_path):
