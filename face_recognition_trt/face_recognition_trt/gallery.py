@@ -138,6 +138,35 @@ def check_meta(meta: dict[str, str], where: str, embedder: str, embedder_version
         )
 
 
+def tampered(where: str, what: str) -> GalleryError:
+    return GalleryError(
+        f"{where} was altered outside face_recognition_trt: {what}. Restore it from a backup or "
+        "an export (identities import), or forget that identity"
+    )
+
+
+def check_enrollment(name: str, samples: list[Sample]) -> None:
+    """Before any store work: a valid name and at least one sample."""
+    validate_name(name)
+    if not samples:
+        raise GalleryError("nothing to enroll: no samples")
+
+
+def enroll_each(
+    identities: list[tuple[str, list[Sample]]],
+    enroll_one: Callable[[str, list[Sample]], int],
+    progress: Callable[[int], None] | None,
+) -> list[IdentityInfo]:
+    """The loop of an import (`enroll_many`), inside the store's one transaction: `enroll_one`
+    returns the identity's sample count; `progress(samples)` after each identity."""
+    done = []
+    for name, samples in identities:
+        done.append(IdentityInfo(validate_name(name)[0], enroll_one(name, samples)))
+        if progress:
+            progress(len(samples))
+    return done
+
+
 def no_identity(name: str) -> GalleryError:
     return GalleryError(f"no identity named '{name}'")
 

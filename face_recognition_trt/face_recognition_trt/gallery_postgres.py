@@ -33,11 +33,14 @@ from .gallery import (
     IdentityInfo,
     Sample,
     already_enrolled,
+    check_enrollment,
     check_meta,
     check_stored_embeddings,
     checked_samples,
+    enroll_each,
     no_identity,
     rename_clash,
+    tampered,
 )
 from .gallery_replica import CHANNEL, GalleryReplica
 from .names import validate_name
@@ -270,10 +273,7 @@ class PostgresGallery:
         self.close()
 
     def _tampered(self, what: str) -> GalleryError:
-        return GalleryError(
-            f"{self._where} was altered outside face_recognition_trt: {what}. Restore it from a backup or "
-            "an export (identities import), or forget that identity"
-        )
+        return tampered(self._where, what)
 
     def _check_stored(self, name: str, rows: np.ndarray) -> None:
         check_stored_embeddings(rows, [0], [name], self._tampered)
@@ -409,9 +409,7 @@ class PostgresGallery:
 
     def enroll(self, name: str, samples: list[Sample], add_to_existing: bool = False) -> int:
         """Add samples to a new identity (or an existing one with add_to_existing). Returns its sample count."""
-        validate_name(name)
-        if not samples:
-            raise GalleryError("nothing to enroll: no samples")
+        check_enrollment(name, samples)
         identity_id, total = self._run(
             lambda conn: self._enroll_in_transaction(
                 conn, name, samples, add_to_existing, "use --add (add_to_existing)"
@@ -432,19 +430,14 @@ class PostgresGallery:
 
         ids: set[int] = set()
 
-        def work(conn):
-            done = []
-            for name, samples in identities:
-                identity_id, total = self._enroll_in_transaction(
-                    conn, name, samples, add_to_existing, "import with --merge", skip_known=True
-                )
-                ids.add(identity_id)
-                done.append(IdentityInfo(validate_name(name)[0], total))
-                if progress:
-                    progress(len(samples))
-            return done
+        def enroll_one(conn, name: str, samples: list[Sample]) -> int:
+            identity_id, total = self._enroll_in_transaction(
+                conn, name, samples, add_to_existing, "import with --merge", skip_known=True
+            )
+            ids.add(identity_id)
+            return total
 
-        done = self._run(work, "import")
+        done = self._run(lambda conn: enroll_each(identities, partial(enroll_one, conn), progress), "import")
         self._changed(ids)
         return done
 

@@ -29,11 +29,14 @@ from .gallery import (
     IdentityInfo,
     Sample,
     already_enrolled,
+    check_enrollment,
     check_meta,
     check_stored_embeddings,
     checked_samples,
+    enroll_each,
     no_identity,
     rename_clash,
+    tampered,
 )
 from .names import validate_name
 
@@ -195,10 +198,7 @@ class SqliteGallery:
         check_meta(meta, str(self.path), self.embedder, self.embedder_version, self.dim)
 
     def _tampered(self, what: str) -> GalleryError:
-        return GalleryError(
-            f"{self.path} was altered outside face_recognition_trt: {what}. Restore it from a backup or "
-            "an export (identities import), or forget that identity"
-        )
+        return tampered(str(self.path), what)
 
     def _stat_id(self) -> tuple[int, int]:
         st = os.stat(self.path)
@@ -321,9 +321,7 @@ class SqliteGallery:
     @_sqlite_errors
     def enroll(self, name: str, samples: list[Sample], add_to_existing: bool = False) -> int:
         """Add samples to a new identity (or an existing one with add_to_existing). Returns its sample count."""
-        validate_name(name)
-        if not samples:
-            raise GalleryError("nothing to enroll: no samples")
+        check_enrollment(name, samples)
         with self._transaction():
             return self._enroll_in_transaction(name, samples, add_to_existing, "use --add (add_to_existing)")
 
@@ -402,16 +400,14 @@ class SqliteGallery:
     ) -> list[IdentityInfo]:
         """Enroll several identities in one transaction: all of them, or none (an import).
         `progress(samples)` is called after each identity."""
-        done = []
         with self._transaction():
-            for name, samples in identities:
-                total = self._enroll_in_transaction(
+            return enroll_each(
+                identities,
+                lambda name, samples: self._enroll_in_transaction(
                     name, samples, add_to_existing, "import with --merge", skip_known=True
-                )
-                done.append(IdentityInfo(validate_name(name)[0], total))
-                if progress:
-                    progress(len(samples))
-        return done
+                ),
+                progress,
+            )
 
     def _enroll_in_transaction(
         self, name: str, samples: list[Sample], add: bool, hint: str, skip_known: bool = False
