@@ -457,13 +457,9 @@ class PostgresGallery:
         if row is None:
             if not add:
                 raise already_enrolled(display, f"to add samples {hint}")
-            # FOR UPDATE: a forget of this identity on another robot waits until we commit
-            row = conn.execute(
-                self._q("SELECT id FROM {s}.identities WHERE name_key = %s FOR UPDATE"), (key,)
-            ).fetchone()
-            if row is None:
-                raise no_identity(display)
-        identity_id = row[0]
+            identity_id = self._lock_identity(conn, key, display)
+        else:
+            identity_id = row[0]
         if skip_known:
             known = {
                 _array(e).tobytes()
@@ -496,20 +492,24 @@ class PostgresGallery:
         total = conn.execute(self._q("SELECT COUNT(*) FROM {s}.samples WHERE identity_id = %s"), (identity_id,))
         return identity_id, total.fetchone()[0]
 
+    def _lock_identity(self, conn: psycopg.Connection, key: str, name: str) -> int:
+        """The id of the identity with this name key, its row locked until the transaction ends
+        (a change of it on another robot waits for ours); GalleryError if there is none."""
+        row = conn.execute(self._q("SELECT id FROM {s}.identities WHERE name_key = %s FOR UPDATE"), (key,)).fetchone()
+        if row is None:
+            raise no_identity(name)
+        return row[0]
+
     def forget(self, name: str) -> int:
         """Delete an identity and all its samples. Returns samples removed. The rows are gone for
         every robot at once; PostgreSQL's own copies are not (`erase_pending`, ERASE_ADVICE)."""
         _, key = validate_name(name)
 
         def work(conn):
-            row = conn.execute(
-                self._q("SELECT id FROM {s}.identities WHERE name_key = %s FOR UPDATE"), (key,)
-            ).fetchone()
-            if not row:
-                raise no_identity(name)
-            removed = conn.execute(self._q("DELETE FROM {s}.samples WHERE identity_id = %s"), (row[0],)).rowcount
-            conn.execute(self._q("DELETE FROM {s}.identities WHERE id = %s"), (row[0],))
-            return row[0], removed
+            identity_id = self._lock_identity(conn, key, name)
+            removed = conn.execute(self._q("DELETE FROM {s}.samples WHERE identity_id = %s"), (identity_id,)).rowcount
+            conn.execute(self._q("DELETE FROM {s}.identities WHERE id = %s"), (identity_id,))
+            return identity_id, removed
 
         identity_id, removed = self._run(work, "forget")
         self.erase_pending = True
@@ -554,20 +554,16 @@ class PostgresGallery:
         _, old_key = validate_name(old)
 
         def work(conn):
-            row = conn.execute(
-                self._q("SELECT id FROM {s}.identities WHERE name_key = %s FOR UPDATE"), (old_key,)
-            ).fetchone()
-            if not row:
-                raise no_identity(old)
+            identity_id = self._lock_identity(conn, old_key, old)
             try:
                 with conn.transaction():
                     conn.execute(
                         self._q("UPDATE {s}.identities SET name = %s, name_key = %s WHERE id = %s"),
-                        (display, key, row[0]),
+                        (display, key, identity_id),
                     )
             except psycopg.errors.UniqueViolation:
                 raise rename_clash(display) from None
-            return row[0]
+            return identity_id
 
         self._changed({self._run(work, "rename")})
 
