@@ -92,6 +92,10 @@ class LocalDatabase:
             self._pg_ctl("-w", "-m", "immediate" if immediate else "fast", "stop")
 
     def running(self) -> bool:
+        # A folder not yet initialised has no server; and asking pg_ctl as the server's user then
+        # would fail on a fresh machine, where pgserver has not yet created that user.
+        if not (self.folder / "PG_VERSION").exists():
+            return False
         result = subprocess.run(
             [str(self._bin / "pg_ctl"), "-D", str(self.folder), "status"],
             capture_output=True,

@@ -292,3 +292,18 @@ def test_identities_migrate_copies_between_stores_both_ways_and_verifies(databas
     with open_gallery(back, SPEC.name, SPEC.version, SPEC.dim) as g:
         samples = dict(g.identities_with_samples())
         assert samples["Alice"][0].source == "a.jpg" and samples["Alice"][0].thumbnail == b"\xff\xd8jpeg"
+
+
+def test_a_new_folder_is_not_running_without_asking_its_server_user(tmp_path, monkeypatch):
+    """On a fresh machine the server's system user (`pgserver`, when run as root) does not exist
+    until the folder is initialised: asking pg_ctl as that user first failed with getpwnam()."""
+    pytest.importorskip("pgserver", reason="the postgres-server extra (tools/setup.sh installs it)")
+    from face_recognition_trt import local_database
+
+    def no_subprocess(*args, **kwargs):
+        raise AssertionError(f"ran {args[0]!r} before the folder was initialised")
+
+    monkeypatch.setattr(local_database.subprocess, "run", no_subprocess)
+    db = local_database.LocalDatabase(tmp_path / "never-started")
+    assert not db.running()
+    db.stop()  # nothing to stop, and nothing run
