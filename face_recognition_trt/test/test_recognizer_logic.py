@@ -53,10 +53,20 @@ def test_run_time_settings_reach_the_matcher(recognizer):
     embedded = recognizer.pipeline.embed_detections(frame, detections).faces
     recognizer.enroll("Ada", [Sample(embedded[0].embedding, 0.9)])
     recognizer.enroll("Bob", [Sample(embedded[1].embedding, 0.9)])
-    recognizer.update(threshold=1.0001 - 1e-4)  # stricter than any real match but the same chip
-    assert recognizer.recognize_detections(frame, detections)[0][0].identity == "Ada"
+    recognizer.tracker = None  # judge each frame alone: no votes carried between the settings
+    # A threshold stricter than Ada's chip against Bob's, yet passed by her chip against itself: halfway
+    # between the two, so float rounding of the self-match (a hair under 1.0 on some CPUs) cannot decide.
+    ada, bob = (e / np.linalg.norm(e) for e in (embedded[0].embedding, embedded[1].embedding))
+    cross = float(ada @ bob)
+    assert cross < 0.99  # the two chips differ, so the threshold below separates them
+    strict = (1.0 + cross) / 2
+    recognizer.update(threshold=strict)
+    (ada_face, bob_face), _ = recognizer.recognize_detections(frame, detections)
+    assert ada_face.identity == "Ada" and bob_face.identity == "Bob"
+    recognizer.update(threshold=1.0 + (1.0 - cross))  # beyond any cosine: nobody is named
+    assert recognizer.recognize_detections(frame, detections)[0][0].identity != "Ada"
+    recognizer.update(threshold=strict)
     recognizer.update(margin=1.0)  # Ada cannot beat Bob, the second best, by 1.0
-    recognizer.tracker = None  # judge this frame alone
     (ada, _) = recognizer.recognize_detections(frame, detections)[0]
     assert ada.identity == UNCERTAIN and ada.candidate == "Ada"  # ambiguous: never a name
     assert ada.to_json()["candidate"] == "Ada"
