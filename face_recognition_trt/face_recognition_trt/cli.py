@@ -7,6 +7,7 @@ Machine-readable output (--json) is one JSON document per line and kept stable.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import logging
 import os
@@ -239,6 +240,8 @@ def cmd_bench(args) -> int:
     from .errors import FaceRecognitionError as Err
 
     width, height = _resolution(args.resolution)
+    if args.plot and importlib.util.find_spec("matplotlib") is None:  # refused before any work
+        raise Err("--plot needs matplotlib: pip install 'face_recognition_trt[eval]'")
     inputs = args.inputs or [str(p) for p in default_bench_inputs()]
     if not inputs:
         raise Err("no input images: pass image files, folders or a video")

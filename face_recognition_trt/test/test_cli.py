@@ -365,6 +365,23 @@ def test_bench_faces_makes_frames_with_that_many_people(capsys, samples, tmp_pat
     assert usage.value.code == 2
 
 
+def test_a_plot_without_matplotlib_is_refused_before_any_work(capsys, tmp_path, monkeypatch):
+    import importlib.util
+
+    from face_recognition_trt import bench
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("frames were read although the plot cannot be made")
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "matplotlib" else real(name, *a))
+    monkeypatch.setattr(bench, "load_frames", no_work)
+    code, _, err = run(capsys, "bench", "--faces", 1, "--plot", tmp_path / "p.png", tmp_path)
+    assert code == 1 and "matplotlib" in err and "[eval]" in err and "Traceback" not in err
+    assert not (tmp_path / "p.png").exists()
+
+
+@pytest.mark.torch
 def test_bench_compares_whole_frames_with_the_peer_pipeline(capsys, samples, models_dir):
     import importlib.util
 
