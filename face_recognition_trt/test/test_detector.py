@@ -48,6 +48,7 @@ def reference():
     return FacenetPytorchMTCNN()
 
 
+@pytest.mark.torch
 def test_parity_with_facenet_pytorch(samples, pipeline, reference):
     photos = sorted(p for p in samples.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     assert len(photos) >= 60
@@ -167,6 +168,7 @@ def test_faces_cut_by_the_frame_edge_are_found(pipeline, read):
     assert len(pipeline.detect(read("portraits/joe_biden_2.jpg"))) == 1
 
 
+@pytest.mark.torch
 def test_the_peer_pipeline_embeds_every_face_it_finds(reference, read):
     """`bench --compare facenet-pytorch-pipeline`: facenet-pytorch's MTCNN, then one 512-d
     InceptionResnetV1 embedding per detected face."""

@@ -14,6 +14,7 @@ import pytest
 from face_recognition_trt.models import registry
 from face_recognition_trt.models.fetch import weights_path
 
+pytestmark = pytest.mark.torch
 torch = pytest.importorskip("torch", reason="conversion tests need torch (the export extra)")
 
 

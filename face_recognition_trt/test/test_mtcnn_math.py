@@ -69,6 +69,7 @@ def test_clip_to_image_uses_one_based_inclusive_boxes():
     assert windows.tolist() == [[0, 2, 20, 50]]
 
 
+@pytest.mark.torch
 def test_area_crops_match_torch_area_interpolation():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
