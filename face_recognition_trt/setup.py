@@ -40,7 +40,7 @@ setup(
         # facenet-pytorch itself is installed with --no-deps (see tools/setup.sh).
         "compare": ["requests>=2"],
         "eval": ["matplotlib>=3.7"],  # plots of tools/measure_open_set.py
-        # A postgresql:// gallery shared by a fleet (gallery_postgres.py); SQLite needs nothing.
+        # A postgresql:// gallery shared by a fleet (gallery/postgres.py); SQLite needs nothing.
         "postgres": ["psycopg[binary]>=3.2", "pgvector>=0.3"],
         # A local PostgreSQL 16 + pgvector from one wheel: tests, tools/fleet_demo.sh, trying it out.
         "postgres-server": ["pgserver>=0.1.4"],

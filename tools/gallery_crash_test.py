@@ -23,9 +23,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-from face_recognition_trt.gallery import Sample
-from face_recognition_trt.gallery_sqlite import SqliteGallery
-from face_recognition_trt.gallery_transfer import export_gallery, import_gallery
+from face_recognition_trt.gallery.base import Sample
+from face_recognition_trt.gallery.sqlite import SqliteGallery
+from face_recognition_trt.gallery.transfer import export_gallery, import_gallery
 
 DIM = 128
 

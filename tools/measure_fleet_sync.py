@@ -20,14 +20,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-from face_recognition_trt.gallery import Sample
-from face_recognition_trt.gallery_store import open_gallery
+from face_recognition_trt.gallery.base import Sample
+from face_recognition_trt.gallery.open import open_gallery
 from face_recognition_trt.local_database import LocalDatabase
 
 ROBOT = textwrap.dedent(
     """
     import json, sys, time
-    from face_recognition_trt.gallery_store import open_gallery
+    from face_recognition_trt.gallery.open import open_gallery
     with open_gallery(sys.argv[1], "dlib-resnet-v1", "v1", 128) as g:
         seen = len(g.matrix().names)
         print("ready", flush=True)

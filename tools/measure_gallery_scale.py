@@ -10,7 +10,7 @@ import statistics
 import time
 
 import numpy as np
-from face_recognition_trt.gallery import GalleryMatrix
+from face_recognition_trt.gallery.base import GalleryMatrix
 from face_recognition_trt.match import DEFAULT_THRESHOLDS, Matcher
 
 

@@ -102,7 +102,7 @@ def _count(text: str) -> int:
 def _gallery_only(args, location: str | None = None):
     """Open the gallery (or the one at `location`) without loading any network (list, forget, ...)."""
     from .embed import load_embedder_spec
-    from .gallery_store import open_gallery
+    from .gallery.open import open_gallery
 
     spec = load_embedder_spec(args.embedder)
     location = args.gallery if location is None else location
@@ -363,7 +363,7 @@ def cmd_enroll(args) -> int:
 
 
 def cmd_identities(args) -> int:
-    from .gallery_transfer import export_gallery
+    from .gallery.transfer import export_gallery
 
     action = args.action
     if action == "import":
@@ -402,7 +402,7 @@ def cmd_identities_migrate(args) -> int:
     embeddings."""
     from tqdm import tqdm
 
-    from .gallery import checksum
+    from .gallery.base import checksum
     from .names import validate_name
 
     with _gallery_only(args, args.source) as source, _gallery_only(args, args.destination) as destination:
@@ -434,7 +434,7 @@ def cmd_identities_migrate(args) -> int:
 
 def _identities_import(args) -> int:
     """A gallery export (JSON) or a folder of photos: DIR/name/*.jpg or DIR/name.jpg."""
-    from .gallery_transfer import import_gallery
+    from .gallery.transfer import import_gallery
 
     source = Path(args.source)
     if source.is_file():
@@ -747,7 +747,7 @@ def add_global_options(p: argparse.ArgumentParser, gallery: Path | None, embedde
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .gallery_store import default_gallery_path
+    from .gallery.open import default_gallery_path
 
     p = argparse.ArgumentParser(prog="face-recognition-trt", description=__doc__.splitlines()[0])
     add_global_options(p, default_gallery_path())

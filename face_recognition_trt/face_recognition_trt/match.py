@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .cohort import Cohort
-from .gallery import GalleryMatrix
+from .gallery.base import GalleryMatrix
 from .names import UNCERTAIN, UNKNOWN
 from .settings import default
 

@@ -14,8 +14,8 @@ import numpy as np
 
 from .cohort import resolve_cohort
 from .errors import EnrollmentError
-from .gallery import Gallery, Sample
-from .gallery_store import open_gallery
+from .gallery.base import Gallery, Sample
+from .gallery.open import open_gallery
 from .match import DEFAULT_THRESHOLDS, FALLBACK_THRESHOLDS, Matcher, Thresholds
 from .mtcnn import Detections
 from .names import UNCERTAIN, UNCHECKED, validate_name

@@ -117,7 +117,7 @@ def test_the_cohort_keeps_east_asian_strangers_from_being_named(east_asian_lfw):
     """Issue 12's failure on LFW: a gallery of East-Asian people, one photo each, and East-Asian
     strangers. At the calibrated thresholds the cosine rule names some strangers; with a cohort that
     holds East-Asian faces too, none is named, and no enrolled person gets a wrong name either way."""
-    from face_recognition_trt.gallery import GalleryMatrix
+    from face_recognition_trt.gallery.base import GalleryMatrix
     from face_recognition_trt.match import DEFAULT_THRESHOLDS, Matcher
     from face_recognition_trt.names import UNCERTAIN, UNKNOWN
 

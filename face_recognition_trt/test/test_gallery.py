@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from face_recognition_trt.errors import GalleryError
-from face_recognition_trt.gallery import Sample
-from face_recognition_trt.gallery_sqlite import SqliteGallery
-from face_recognition_trt.gallery_transfer import export_gallery, import_gallery
+from face_recognition_trt.gallery.base import Sample
+from face_recognition_trt.gallery.sqlite import SqliteGallery
+from face_recognition_trt.gallery.transfer import export_gallery, import_gallery
 from face_recognition_trt.names import validate_name
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -254,8 +254,8 @@ def test_import_of_a_non_export_is_refused(store, tmp_path):
 WRITER = textwrap.dedent(
     """
     import sys, numpy as np
-    from face_recognition_trt.gallery import Sample
-    from face_recognition_trt.gallery_sqlite import SqliteGallery
+    from face_recognition_trt.gallery.base import Sample
+    from face_recognition_trt.gallery.sqlite import SqliteGallery
     g = SqliteGallery(sys.argv[1], "dlib-resnet-v1", "v1", 128)
     rng = np.random.default_rng(int(sys.argv[2]))
     print("ready", flush=True)
@@ -478,7 +478,7 @@ def test_nan_embeddings_in_the_file_are_refused(tmp_path):
 CREATOR = textwrap.dedent(
     """
     import sys
-    from face_recognition_trt.gallery_store import open_gallery
+    from face_recognition_trt.gallery.open import open_gallery
     open_gallery(sys.argv[1], "dlib-resnet-v1", "v1", 128).close()
     print("ok")
     """
@@ -625,8 +625,8 @@ RACER = textwrap.dedent(
     """
     import json, sys, numpy as np
     from face_recognition_trt.errors import GalleryError
-    from face_recognition_trt.gallery import Sample
-    from face_recognition_trt.gallery_store import open_gallery
+    from face_recognition_trt.gallery.base import Sample
+    from face_recognition_trt.gallery.open import open_gallery
     me = int(sys.argv[2])
     rng = np.random.default_rng(me)
     won = []

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from face_recognition_trt.errors import GalleryError
-from face_recognition_trt.gallery import Sample
-from face_recognition_trt.gallery_postgres import PostgresGallery
-from face_recognition_trt.gallery_store import open_gallery
+from face_recognition_trt.gallery.base import Sample
+from face_recognition_trt.gallery.open import open_gallery
+from face_recognition_trt.gallery.postgres import PostgresGallery
 
 REPO = Path(__file__).resolve().parents[2]
 DIM = 128
@@ -61,8 +61,8 @@ def own_server(local_database, tmp_path):
 CHANGE = textwrap.dedent(
     """
     import sys, numpy as np
-    from face_recognition_trt.gallery import Sample
-    from face_recognition_trt.gallery_store import open_gallery
+    from face_recognition_trt.gallery.base import Sample
+    from face_recognition_trt.gallery.open import open_gallery
     v = np.random.default_rng(int(sys.argv[3])).normal(size=128).astype(np.float32)
     with open_gallery(sys.argv[1], "dlib-resnet-v1", "v1", 128) as g:
         action = sys.argv[2]

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from face_recognition_trt.cohort import TOP_K, Cohort
-from face_recognition_trt.gallery import GalleryMatrix
+from face_recognition_trt.gallery.base import GalleryMatrix
 from face_recognition_trt.match import Matcher, Thresholds, decide
 from face_recognition_trt.names import UNCERTAIN, UNKNOWN
 

@@ -35,7 +35,7 @@ def frame_with_faces(count: int, seed: int = 0) -> tuple[np.ndarray, Detections]
 
 
 def test_enrolled_faces_are_named_others_unknown_and_beyond_max_faces_unchecked(recognizer):
-    from face_recognition_trt.gallery import Sample
+    from face_recognition_trt.gallery.base import Sample
 
     frame, detections = frame_with_faces(3)
     result = recognizer.pipeline.embed_detections(frame, detections)
@@ -47,7 +47,7 @@ def test_enrolled_faces_are_named_others_unknown_and_beyond_max_faces_unchecked(
 
 
 def test_run_time_settings_reach_the_matcher(recognizer):
-    from face_recognition_trt.gallery import Sample
+    from face_recognition_trt.gallery.base import Sample
 
     frame, detections = frame_with_faces(2)
     embedded = recognizer.pipeline.embed_detections(frame, detections).faces
@@ -82,7 +82,7 @@ def test_faces_keep_track_ids_across_frames(recognizer):
 def test_a_tracked_face_is_compared_again_as_soon_as_the_gallery_changes(recognizer, monkeypatch):
     """Enrolled while in view (at the front desk, or by another robot of the fleet): named on the
     next frame, not after the tracker's periodic re-check."""
-    from face_recognition_trt.gallery import Sample
+    from face_recognition_trt.gallery.base import Sample
 
     frame, detections = frame_with_faces(1)
     monkeypatch.setattr(recognizer.pipeline, "detect", lambda image: detections)

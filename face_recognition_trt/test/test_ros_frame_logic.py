@@ -57,7 +57,7 @@ def test_live_enrollment_explains_a_timeout():
 
 def test_live_enrollment_says_frames_arrived_when_some_were_usable():
     """It used to say "no camera frames arrived" (or fail) when frames came but were too few."""
-    from face_recognition_trt.gallery import Sample
+    from face_recognition_trt.gallery.base import Sample
 
     live = LiveEnrollment("alice", wanted=3)
     assert "no camera frames arrived" in live.explain()

@@ -470,7 +470,7 @@ def test_a_node_on_a_fleet_gallery_names_people_enrolled_elsewhere_and_survives_
     """Enrolled through another connection (a station): named without a restart. The database gone: faces are
     still named, enroll fails clearly, /diagnostics warns; back: the node reconnects by itself."""
     from diagnostic_msgs.msg import DiagnosticArray
-    from face_recognition_trt.gallery_store import open_gallery
+    from face_recognition_trt.gallery.open import open_gallery
     from face_recognition_trt.local_database import LocalDatabase
     from face_recognition_trt.recognizer import Recognizer
     from sensor_msgs.msg import Image

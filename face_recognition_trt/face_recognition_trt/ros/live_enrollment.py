@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 
-from ..gallery import Sample
+from ..gallery.base import Sample
 
 
 class LiveEnrollment:

@@ -8,7 +8,7 @@ import itertools
 import sqlite3
 from pathlib import Path
 
-from face_recognition_trt.gallery_store import open_gallery
+from face_recognition_trt.gallery.open import open_gallery
 
 DIM = 128
 

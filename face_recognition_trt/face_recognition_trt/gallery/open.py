@@ -1,4 +1,4 @@
-"""Which store a gallery location names, and opening it (the interface is gallery.py's)."""
+"""Which store a gallery location names, and opening it (the interface is gallery/base.py's)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import platformdirs
 
-from .errors import GalleryError
-from .gallery import Gallery
+from ..errors import GalleryError
+from .base import Gallery
 
 DATABASE_SCHEMES = ("postgresql://", "postgres://")
 
@@ -35,12 +35,12 @@ def open_gallery(
     user's default file. `password_file`: the database password, read from this file (never
     from the URL, where `ros2 param get` and logs would show it)."""
     if is_database_url(location):
-        from .gallery_postgres import PostgresGallery  # psycopg is needed only for a database
+        from .postgres import PostgresGallery  # psycopg is needed only for a database
 
         return PostgresGallery(str(location), embedder, embedder_version, dim, password_file=password_file)
     if password_file:
         raise GalleryError("a password file is for a postgresql:// gallery, not for a gallery file")
-    from .gallery_sqlite import SqliteGallery
+    from .sqlite import SqliteGallery
 
     path = Path(location).expanduser() if location else default_gallery_path()
     return SqliteGallery(path, embedder, embedder_version, dim)

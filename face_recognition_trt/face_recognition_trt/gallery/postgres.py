@@ -1,6 +1,6 @@
-"""The gallery in PostgreSQL with pgvector: one gallery shared by a fleet of robots (gallery.py).
+"""The gallery in PostgreSQL with pgvector: one gallery shared by a fleet of robots (gallery/base.py).
 
-- Every robot matches against its copy of the gallery in memory (gallery_replica.py), so
+- Every robot matches against its copy of the gallery in memory (gallery/replica.py), so
   recognition goes on with the last known gallery while the database is out of reach. Triggers
   announce every change (LISTEN/NOTIFY), and the copy fetches only the identities that changed.
 - Above `index_min_samples` samples the faces of a frame are compared with a shortlist from
@@ -26,8 +26,9 @@ from pgvector.psycopg import register_vector
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from .errors import GalleryError
-from .gallery import (
+from ..errors import GalleryError
+from ..names import validate_name
+from .base import (
     SCHEMA_VERSION,
     GalleryMatrix,
     IdentityInfo,
@@ -42,8 +43,7 @@ from .gallery import (
     rename_clash,
     tampered,
 )
-from .gallery_replica import CHANNEL, GalleryReplica
-from .names import validate_name
+from .replica import CHANNEL, GalleryReplica
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """The gallery: where an identity is stored. One interface, two stores.
 
-- a file path: one SQLite file on the robot (gallery_sqlite.py), the default;
-- a `postgresql://` URL: a PostgreSQL database with pgvector shared by a fleet (gallery_postgres.py).
+- a file path: one SQLite file on the robot (gallery/sqlite.py), the default;
+- a `postgresql://` URL: a PostgreSQL database with pgvector shared by a fleet (gallery/postgres.py).
 
 gallery_store.open_gallery opens either.
 Both behave the same for every operation (enroll, add samples, list, forget, rename, export and
@@ -18,8 +18,8 @@ from typing import Protocol
 
 import numpy as np
 
-from .errors import GalleryError
-from .names import validate_name
+from ..errors import GalleryError
+from ..names import validate_name
 
 SCHEMA_VERSION = 1
 UNIT_TOLERANCE = 1e-3  # embedders L2-normalise their output; float32 keeps the length within 1e-6

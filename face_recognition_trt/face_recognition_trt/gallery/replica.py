@@ -1,4 +1,4 @@
-"""A robot's copy of a fleet gallery in memory, kept current by LISTEN/NOTIFY (gallery_postgres.py).
+"""A robot's copy of a fleet gallery in memory, kept current by LISTEN/NOTIFY (gallery/postgres.py).
 
 Frames are matched against this copy only, so recognition never waits on the database, and goes on
 with the last known gallery while the database is away.
@@ -20,12 +20,12 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
-from .errors import GalleryError
-from .gallery import GalleryMatrix
+from ..errors import GalleryError
+from .base import GalleryMatrix
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "face_gallery"  # the NOTIFY channel of gallery_postgres.py's triggers; payload: an identity id
+CHANNEL = "face_gallery"  # the NOTIFY channel of gallery/postgres.py's triggers; payload: an identity id
 RECONNECT_MIN_S, RECONNECT_MAX_S = 0.5, 30.0
 
 # id -> (display name, that identity's embeddings); an identity that is gone is absent

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import GalleryError
-from .gallery import SCHEMA_VERSION, Gallery, IdentityInfo, Sample
+from ..errors import GalleryError
+from .base import SCHEMA_VERSION, Gallery, IdentityInfo, Sample
 
 EXPORT_FORMAT = "face_recognition_trt-gallery"
 

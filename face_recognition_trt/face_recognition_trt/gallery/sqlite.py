@@ -1,4 +1,4 @@
-"""The gallery in one SQLite file (WAL mode): a single robot's store, and the default (gallery.py).
+"""The gallery in one SQLite file (WAL mode): a single robot's store, and the default (gallery/base.py).
 
 Guarantees:
 - each change is one transaction: a process killed at any moment leaves the old or the new state;
@@ -22,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import GalleryError
-from .gallery import (
+from ..errors import GalleryError
+from ..names import validate_name
+from .base import (
     SCHEMA_VERSION,
     GalleryMatrix,
     IdentityInfo,
@@ -38,7 +39,6 @@ from .gallery import (
     rename_clash,
     tampered,
 )
-from .names import validate_name
 
 SCRUB_WAIT_S = 1.0  # how long forget waits for other readers before reporting the erase as pending
 ERASE_ADVICE = (
@@ -375,7 +375,7 @@ class SqliteGallery:
                 raise rename_clash(display)
             self.conn.execute("UPDATE identities SET name = ?, name_key = ? WHERE id = ?", (display, key, found[0]))
 
-    # --- moving between robots (the file format is gallery_transfer.py's) ---------------------------
+    # --- moving between robots (the file format is gallery/transfer.py's) ---------------------------
 
     @_sqlite_errors
     def identities_with_samples(self) -> list[tuple[str, list[Sample]]]:
