@@ -29,7 +29,7 @@ setup(
         "tqdm>=4.60",
         "psutil>=5.8",
         "confusable-homoglyphs>=3.2",  # Unicode's look-alike letters, for reserved names (names.py)
-        "Pillow>=9",  # image headers read before decoding (image_io.py); JetPack has python3-pil
+        "Pillow>=9",  # image headers read before decoding (frames/images.py); JetPack has python3-pil
     ],
     extras_require={
         # OpenCV from PyPI; on a Jetson use JetPack's OpenCV (it has GStreamer for the CSI camera).

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 from face_recognition_trt.align import align_faces
-from face_recognition_trt.image_io import read_image
+from face_recognition_trt.frames.images import read_image
 from face_recognition_trt.models.registry import DLIB_CHIP_150, DLIB_RESNET, default_models_dir
 from face_recognition_trt.mtcnn import MtcnnDetector
 

@@ -11,7 +11,7 @@ import sys
 
 import cv2
 import numpy as np
-from face_recognition_trt.image_io import read_image
+from face_recognition_trt.frames.images import read_image
 
 
 def frames_of(photo: np.ndarray, count: int, size: tuple[int, int]) -> list[np.ndarray]:

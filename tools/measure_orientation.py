@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 from face_recognition_trt.errors import EnrollmentError
-from face_recognition_trt.image_io import read_image
+from face_recognition_trt.frames.images import read_image
 from face_recognition_trt.pipeline import FacePipeline
 from face_recognition_trt.quality import check_upright
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .image_io import VIDEO_SUFFIXES, iter_image_paths, read_image
+from .frames.images import VIDEO_SUFFIXES, iter_image_paths, read_image
 from .pipeline import FacePipeline
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from .align import face_chips
 from .embed import load_embedder_spec
 from .errors import ImageError
-from .image_io import iter_image_paths, read_image
+from .frames.images import iter_image_paths, read_image
 from .mtcnn import MtcnnDetector
 
 

@@ -166,7 +166,7 @@ def cmd_models_build_engines(args) -> int:
 
 
 def _each_image(paths, on_error):
-    from .image_io import iter_image_paths, read_image
+    from .frames.images import iter_image_paths, read_image
 
     for path in iter_image_paths(paths):
         try:
@@ -299,7 +299,7 @@ def _bench_faces(args, pipeline, inputs, width, height, progress) -> int:
     """`bench --faces 1 3 8`: frames with exactly N people each, made from single-face photos;
     one report per N (a table, JSON lines with --json), and with --plot the stages against N."""
     from .bench import frames_with_faces, plot_stages, run_bench
-    from .image_io import iter_image_paths, read_image
+    from .frames.images import iter_image_paths, read_image
 
     portraits = [read_image(p) for p in iter_image_paths(inputs)]
     portraits = [p for p in portraits if len(pipeline.detect(fit_portrait(p))) == 1]
@@ -347,7 +347,7 @@ def _resolution(text: str) -> tuple[int, int]:
 
 
 def cmd_enroll(args) -> int:
-    from .image_io import read_image
+    from .frames.images import read_image
 
     rec = _recognizer(args)
     samples = []
@@ -448,7 +448,7 @@ def _identities_import(args) -> int:
         return 0
     if not source.is_dir():
         raise FaceRecognitionError(f"{source}: no such file or folder")
-    from .image_io import IMAGE_SUFFIXES, read_image
+    from .frames.images import IMAGE_SUFFIXES, read_image
 
     people: dict[str, list[Path]] = {}
     for entry in sorted(source.iterdir()):
@@ -488,8 +488,8 @@ def _identities_import(args) -> int:
 def cmd_recognize(args) -> int:
     import cv2
 
-    from .draw import annotate
-    from .image_io import VIDEO_SUFFIXES, iter_image_paths, read_image
+    from .frames.draw import annotate
+    from .frames.images import VIDEO_SUFFIXES, iter_image_paths, read_image
 
     out = Path(args.output) if args.output else None
 
@@ -550,8 +550,8 @@ def _recognize_stream(args, source, out: Path | None, report) -> int:
     """A video file or a camera, frame by frame, faces tracked across frames; 1 when frames were lost."""
     import cv2
 
-    from .camera import CameraConfig, FrameSource
-    from .draw import annotate
+    from .frames.camera import CameraConfig, FrameSource
+    from .frames.draw import annotate
 
     rec = _recognizer(args, track=not args.no_track)  # one stream: faces keep a track id
     frames = FrameSource(CameraConfig(source=str(source)))
@@ -584,7 +584,7 @@ def _check_output(out: Path, video: bool, folder: bool) -> None:
     """Refuse an --output that cannot be written before any work is done, not after it."""
     import cv2
 
-    from .image_io import VIDEO_SUFFIXES
+    from .frames.images import VIDEO_SUFFIXES
 
     parent = out if folder else out.parent
     while not parent.exists() and parent != parent.parent:
@@ -608,7 +608,7 @@ def cmd_cohort_build(args) -> int:
     from .cohort import build_cohort, default_cohort_path, load_cohort, save_cohort
     from .embed import load_embedder_spec
     from .errors import CohortError
-    from .image_io import iter_image_paths, read_image
+    from .frames.images import iter_image_paths, read_image
 
     spec = load_embedder_spec(args.embedder)
     target = args.output or default_cohort_path(args.models_dir or default_models_dir(), spec.name)
@@ -647,7 +647,7 @@ def cmd_cohort_build(args) -> int:
 
 def cmd_eval_lfw(args) -> int:
     from . import lfw
-    from .image_io import read_image
+    from .frames.images import read_image
 
     pairs = lfw.read_pairs(Path(args.pairs), Path(args.images))
     pipeline = _pipeline(args)

@@ -136,7 +136,7 @@ def pipeline(models_dir):
 
 @pytest.fixture(scope="session")
 def read(samples):
-    from face_recognition_trt.image_io import read_image
+    from face_recognition_trt.frames.images import read_image
 
     def _read(relative: str) -> np.ndarray:
         return read_image(samples / relative)

@@ -94,7 +94,7 @@ def test_cohort_statistics_are_those_of_the_nearest_strangers(cohort_file):
 @pytest.fixture(scope="module")
 def east_asian_lfw(lfw_dir, pipeline):
     """Embeddings (face nearest the centre) of LFW's East-Asian people and of 150 others."""
-    from face_recognition_trt.image_io import read_image
+    from face_recognition_trt.frames.images import read_image
 
     listed = Path(__file__).parents[2] / "tools/eval_groups/lfw_east_asian.txt"
     east_asian = sorted(

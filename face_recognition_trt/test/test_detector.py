@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from face_recognition_trt.image_io import IMAGE_SUFFIXES, read_image
+from face_recognition_trt.frames.images import IMAGE_SUFFIXES, read_image
 from face_recognition_trt.mtcnn_math import iou_matrix
 
 # Faces per group photo, from ../shared/data/README.md (counted by eye) as (min, max) detections.
@@ -138,7 +138,7 @@ def test_a_header_claiming_a_huge_image_is_refused_before_decoding(tmp_path):
     import zlib
 
     from face_recognition_trt.errors import ImageError
-    from face_recognition_trt.image_io import read_image
+    from face_recognition_trt.frames.images import read_image
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)

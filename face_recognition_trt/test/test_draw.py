@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from face_recognition_trt.draw import KNOWN_COLOUR, UNKNOWN_COLOUR, annotate
+from face_recognition_trt.frames.draw import KNOWN_COLOUR, UNKNOWN_COLOUR, annotate
 from face_recognition_trt.recognizer import RecognizedFace
 
 
@@ -33,7 +33,7 @@ def test_a_label_at_the_right_edge_stays_whole_inside_the_frame():
 
 
 def test_an_uncertain_face_is_drawn_apart_from_named_and_unknown():
-    from face_recognition_trt.draw import UNCERTAIN_COLOUR
+    from face_recognition_trt.frames.draw import UNCERTAIN_COLOUR
 
     out = annotate(np.zeros((240, 320, 3), np.uint8), [face((20, 60, 80, 140), "uncertain", 0.93)])
     assert len(pixels(out, UNCERTAIN_COLOUR)) and not len(pixels(out, KNOWN_COLOUR))

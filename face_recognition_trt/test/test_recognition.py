@@ -174,7 +174,7 @@ def test_a_rotated_face_is_not_enrolled(recognizer, read, turn):
 
 
 def test_upright_portraits_pass_the_orientation_check(recognizer, samples):
-    from face_recognition_trt.image_io import read_image
+    from face_recognition_trt.frames.images import read_image
 
     for path in sorted((samples / "portraits").glob("*.jpg")):
         if "partial" in path.name:

@@ -60,14 +60,14 @@ def screen(ros2, tmp_path_factory):
 
 def known_face_pixels(screenshot: np.ndarray) -> int:
     """Pixels in the colour of a named face's box and label (rviz2 scales the image without blending)."""
-    from face_recognition_trt.draw import KNOWN_COLOUR
+    from face_recognition_trt.frames.draw import KNOWN_COLOUR
 
     return int(np.all(screenshot == np.array(KNOWN_COLOUR, np.uint8), axis=2).sum())
 
 
 @pytest.mark.parametrize("launch_file", ["desktop.launch.py", "nano.launch.py"])
 def test_rviz_shows_the_named_faces(ros, screen, samples, tmp_path, launch_file):
-    from face_recognition_trt.image_io import read_image
+    from face_recognition_trt.frames.images import read_image
     from face_recognition_trt.ros.image_conversion import bgr_to_image
     from support.ros_processes import (
         folder_camera_source,

@@ -11,8 +11,8 @@ import time
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 
-from ..camera import CameraConfig, FrameSource, backoff_delays
 from ..errors import FaceRecognitionError
+from ..frames.camera import CameraConfig, FrameSource, backoff_delays
 from . import parameters
 from .image_conversion import bgr_to_image
 from .node_main import run_node

@@ -20,7 +20,7 @@ from sensor_msgs.msg import Image
 from face_recognition_trt_interfaces.srv import Enroll
 
 from ..errors import FaceRecognitionError
-from ..image_io import read_image
+from ..frames.images import read_image
 from .image_conversion import bgr_to_image
 
 MAX_SIDE = 1920  # photos are scaled down to this before sending: a 12 MP bgr8 Image would be 36 MB

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sensor_msgs.msg import Image
 from vision_msgs import msg as vision
 
-from ..draw import annotate
+from ..frames.draw import annotate
 from ..pipeline import FacePipeline, PipelineConfig
 from ..recognizer import Recognizer, RecognizerConfig, open_configured_gallery
 from .detection_messages import faces_to_msg

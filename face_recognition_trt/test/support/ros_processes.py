@@ -117,7 +117,7 @@ def run(args: list[str], timeout: float = 120.0) -> subprocess.CompletedProcess:
 
 def folder_camera_source(samples: Path, folder: Path) -> Path:
     """An image-folder camera source: two people, in 640x480 frames as a robot's camera gives them."""
-    from face_recognition_trt.image_io import read_image
+    from face_recognition_trt.frames.images import read_image
 
     folder.mkdir(parents=True)
     for name in ("joe_biden_1.jpg", "kit_harington_1.jpg"):

@@ -12,8 +12,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .errors import ImageError
-from .image_io import IMAGE_SUFFIXES, iter_image_paths, read_image
+from ..errors import ImageError
+from .images import IMAGE_SUFFIXES, iter_image_paths, read_image
 
 
 @dataclass

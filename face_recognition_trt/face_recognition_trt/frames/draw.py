@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from .names import UNCERTAIN, UNCHECKED, UNKNOWN
+from ..names import UNCERTAIN, UNCHECKED, UNKNOWN
 
 KNOWN_COLOUR = (80, 200, 60)  # BGR green
 UNKNOWN_COLOUR = (40, 40, 230)  # BGR red
