@@ -14,8 +14,8 @@ import argparse
 
 import numpy as np
 import onnx
+from face_recognition_trt.detect.mtcnn_math import level_size, pyramid_scales
 from face_recognition_trt.models.registry import DLIB_RESNET, FACENET, MTCNN_FILES, default_models_dir
-from face_recognition_trt.mtcnn_math import level_size, pyramid_scales
 from onnx import shape_inference
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from face_recognition_trt.mtcnn_math import iou_matrix
+from face_recognition_trt.detect.mtcnn_math import iou_matrix
 from face_recognition_trt.pipeline import FacePipeline, PipelineConfig
 from face_recognition_trt.settings import SMALLEST_MIN_FACE
 

@@ -13,10 +13,10 @@ import numpy as np
 
 from .align import face_chips
 from .backends import BackendOptions
+from .detect.mtcnn import Detections, DetectorConfig, MtcnnDetector
 from .embed import Embedder, load_embedder_spec
 from .errors import ImageError
 from .models.registry import default_models_dir
-from .mtcnn import Detections, DetectorConfig, MtcnnDetector
 from .settings import default, value
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .mtcnn_math import iou_matrix
+from .detect.mtcnn_math import iou_matrix
 from .names import UNCHECKED
 
 

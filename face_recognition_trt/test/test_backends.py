@@ -43,7 +43,7 @@ def test_cli_tensorrt_request_fails_with_one_line(capsys, samples, models_dir, m
 
 
 def test_int8_keeps_mtcnn_in_fp16_and_profiles_cover_the_frame(models_dir, monkeypatch):
-    from face_recognition_trt import mtcnn
+    from face_recognition_trt.detect import mtcnn
 
     seen = {}
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from face_recognition_trt.detect.mtcnn_math import iou_matrix
 from face_recognition_trt.frames.images import IMAGE_SUFFIXES, read_image
-from face_recognition_trt.mtcnn_math import iou_matrix
 
 # Faces per group photo, from ../shared/data/README.md (counted by eye) as (min, max) detections.
 GROUP_COUNTS = {
@@ -121,7 +121,7 @@ def test_same_person_closer_than_different_people(pipeline, read):
 def test_a_frame_over_the_working_size_is_searched_downscaled_in_its_own_pixels(pipeline, read):
     """Work per frame is bounded (mtcnn.MAX_WORK_PIXELS); the faces come back in the frame's pixels."""
     import cv2
-    from face_recognition_trt.mtcnn import MAX_WORK_PIXELS
+    from face_recognition_trt.detect.mtcnn import MAX_WORK_PIXELS
 
     photo = read("groups/faceapi_sample1.jpg")
     big = cv2.resize(photo, None, fx=3.0, fy=3.0, interpolation=cv2.INTER_LINEAR)

@@ -2,8 +2,7 @@
 
 import numpy as np
 import pytest
-
-from face_recognition_trt import mtcnn_math
+from face_recognition_trt.detect import mtcnn_math
 
 
 def test_pyramid_scales_cover_min_face_to_whole_image():

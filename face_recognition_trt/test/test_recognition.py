@@ -233,6 +233,6 @@ def test_tracking_skips_work_and_names_as_the_untracked_run_does(pipeline, read,
 
 
 def _iou(a, b) -> float:
-    from face_recognition_trt.mtcnn_math import iou_matrix
+    from face_recognition_trt.detect.mtcnn_math import iou_matrix
 
     return float(iou_matrix(np.asarray(a, np.float64)[None, :4], np.asarray(b, np.float64)[None, :4])[0, 0])

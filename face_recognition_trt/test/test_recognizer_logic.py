@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from face_recognition_trt.mtcnn import Detections
+from face_recognition_trt.detect.mtcnn import Detections
 from face_recognition_trt.names import UNCERTAIN, UNCHECKED, UNKNOWN
 
 

@@ -47,7 +47,7 @@ def test_config_files_set_only_declared_valid_parameters(yaml_file):
 
 def test_each_setting_has_one_default():
     """The CLI and the nodes share settings.py; no configuration class keeps a default of its own."""
-    from face_recognition_trt.mtcnn import DetectorConfig
+    from face_recognition_trt.detect.mtcnn import DetectorConfig
     from face_recognition_trt.pipeline import PipelineConfig
     from face_recognition_trt.quality import QualityConfig
     from face_recognition_trt.recognizer import RecognizerConfig

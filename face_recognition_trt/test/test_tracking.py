@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from face_recognition_trt.mtcnn_math import iou_matrix
+from face_recognition_trt.detect.mtcnn_math import iou_matrix
 from face_recognition_trt.names import UNKNOWN
 from face_recognition_trt.recognizer import RecognizedFace
 from face_recognition_trt.tracking import FaceTracker

@@ -6,7 +6,7 @@ from vision_msgs import msg as vision
 
 from face_recognition_trt_interfaces.msg import FaceLandmarks
 
-from ..mtcnn import Detections
+from ..detect.mtcnn import Detections
 from .detection_messages import detections_to_msg, landmarks_to_msg
 
 

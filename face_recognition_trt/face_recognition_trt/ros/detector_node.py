@@ -9,7 +9,7 @@ from __future__ import annotations
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 
-from ..mtcnn import MtcnnDetector
+from ..detect.mtcnn import MtcnnDetector
 from ..pipeline import PipelineConfig
 from ..settings import DETECTION, runtime_values
 from . import parameters

@@ -15,7 +15,7 @@ from vision_msgs.msg import Detection2DArray
 
 from face_recognition_trt_interfaces.msg import FaceLandmarks
 
-from ..mtcnn import Detections
+from ..detect.mtcnn import Detections
 from ..settings import runtime_values
 from . import parameters
 from .detection_messages import msg_to_boxes, msg_to_landmarks, stamp_key

@@ -14,11 +14,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..backends import Backend, BackendOptions, create_backend
+from ..models.registry import MTCNN_FILES
+from ..models.store import verify_model
+from ..settings import SMALLEST_MIN_FACE, default
 from . import mtcnn_math
-from .backends import Backend, BackendOptions, create_backend
-from .models.registry import MTCNN_FILES
-from .models.store import verify_model
-from .settings import SMALLEST_MIN_FACE, default
 
 
 @dataclass
