@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
-from face_recognition_trt.align import align_faces
 from face_recognition_trt.detect.mtcnn import MtcnnDetector
+from face_recognition_trt.embed.align import align_faces
 from face_recognition_trt.frames.images import read_image
 from face_recognition_trt.models.registry import DLIB_CHIP_150, DLIB_RESNET, default_models_dir
 

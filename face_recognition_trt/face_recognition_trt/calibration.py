@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .align import face_chips
 from .detect.mtcnn import MtcnnDetector
-from .embed import load_embedder_spec
+from .embed.align import face_chips
+from .embed.embedder import load_embedder_spec
 from .errors import ImageError
 from .frames.images import iter_image_paths, read_image
 

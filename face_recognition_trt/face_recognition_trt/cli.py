@@ -101,7 +101,7 @@ def _count(text: str) -> int:
 
 def _gallery_only(args, location: str | None = None):
     """Open the gallery (or the one at `location`) without loading any network (list, forget, ...)."""
-    from .embed import load_embedder_spec
+    from .embed.embedder import load_embedder_spec
     from .gallery.open import open_gallery
 
     spec = load_embedder_spec(args.embedder)
@@ -606,7 +606,7 @@ def _check_output(out: Path, video: bool, folder: bool) -> None:
 
 def cmd_cohort_build(args) -> int:
     from .cohort import build_cohort, default_cohort_path, load_cohort, save_cohort
-    from .embed import load_embedder_spec
+    from .embed.embedder import load_embedder_spec
     from .errors import CohortError
     from .frames.images import iter_image_paths, read_image
 

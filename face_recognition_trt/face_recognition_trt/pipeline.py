@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .align import face_chips
 from .backends import BackendOptions
 from .detect.mtcnn import Detections, DetectorConfig, MtcnnDetector
-from .embed import Embedder, load_embedder_spec
+from .embed.align import face_chips
+from .embed.embedder import Embedder, load_embedder_spec
 from .errors import ImageError
 from .models.registry import default_models_dir
 from .settings import default, value

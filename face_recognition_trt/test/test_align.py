@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from face_recognition_trt.align import align_faces, similarity_transforms
+from face_recognition_trt.embed.align import align_faces, similarity_transforms
 from face_recognition_trt.models.registry import DLIB_CHIP_150
 
 
@@ -65,7 +65,7 @@ def test_no_faces():
 def test_box_crop_grows_the_box_about_its_centre():
     """FaceNet's crop: a box grown 1.25x maps to the whole chip, so the box itself lands on the central
     1/1.25 of it, stretched to a square when the box is not one."""
-    from face_recognition_trt.align import crop_boxes
+    from face_recognition_trt.embed.align import crop_boxes
 
     frame = np.zeros((300, 400, 3), np.uint8)
     frame[100:200, 150:230] = 255  # the "face": 80 wide, 100 tall

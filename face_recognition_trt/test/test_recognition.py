@@ -119,7 +119,7 @@ def test_user_embedder_spec_plugs_in_without_code(models_dir, tmp_path, read):
     """A YAML spec describes any ONNX embedder; here the dlib model again, as a user model would be."""
     import shutil
 
-    from face_recognition_trt.embed import load_embedder_spec
+    from face_recognition_trt.embed.embedder import load_embedder_spec
     from face_recognition_trt.errors import ModelError
     from face_recognition_trt.pipeline import FacePipeline, PipelineConfig
 

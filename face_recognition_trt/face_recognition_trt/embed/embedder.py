@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .backends import BackendOptions, create_backend
-from .errors import ModelError
-from .models.registry import EMBEDDERS, EmbedderSpec
-from .models.store import verify_model
+from ..backends import BackendOptions, create_backend
+from ..errors import ModelError
+from ..models.registry import EMBEDDERS, EmbedderSpec
+from ..models.store import verify_model
 
 
 class Embedder:
@@ -90,7 +90,7 @@ def load_embedder_spec(name_or_path: str) -> EmbedderSpec:
         )
     import yaml
 
-    from .models import registry
+    from ..models import registry
 
     try:
         raw = yaml.safe_load(path.read_text())
