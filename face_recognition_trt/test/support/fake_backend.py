@@ -26,7 +26,7 @@ class FakeBackend:
 def install(monkeypatch) -> None:
     """Every model of the pipeline on FakeBackend, and no model file needed."""
     from face_recognition_trt.detect import mtcnn
-    from face_recognition_trt.embed.embedder import embedder as embed
+    from face_recognition_trt.embed import embedder as embed
 
     monkeypatch.setattr(embed, "create_backend", lambda path, *args, **kwargs: FakeBackend(path))
     monkeypatch.setattr(mtcnn, "create_backend", lambda path, *args, **kwargs: FakeBackend(path))
