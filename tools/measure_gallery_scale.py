@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 from face_recognition_trt.gallery.base import GalleryMatrix
-from face_recognition_trt.match import DEFAULT_THRESHOLDS, Matcher
+from face_recognition_trt.match.matcher import DEFAULT_THRESHOLDS, Matcher
 
 
 def main() -> None:

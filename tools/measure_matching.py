@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from face_recognition_trt.frames.images import read_image
 from face_recognition_trt.gallery.base import GalleryMatrix
-from face_recognition_trt.match import AGGREGATES, DEFAULT_THRESHOLDS, Matcher
+from face_recognition_trt.match.matcher import AGGREGATES, DEFAULT_THRESHOLDS, Matcher
 from face_recognition_trt.names import UNKNOWN
 from face_recognition_trt.pipeline import FacePipeline
 

@@ -27,11 +27,11 @@ from pathlib import Path
 
 import numpy as np
 import platformdirs
-from face_recognition_trt.cohort import Cohort
 from face_recognition_trt.errors import FaceRecognitionError
 from face_recognition_trt.frames.images import iter_image_paths, read_image
 from face_recognition_trt.gallery.base import GalleryMatrix
-from face_recognition_trt.match import DEFAULT_THRESHOLDS, Matcher, decide
+from face_recognition_trt.match.cohort import Cohort
+from face_recognition_trt.match.matcher import DEFAULT_THRESHOLDS, Matcher, decide
 from face_recognition_trt.pipeline import FacePipeline, PipelineConfig
 from tqdm import tqdm
 

@@ -25,10 +25,10 @@ from pathlib import Path
 
 import numpy as np
 import psycopg
-from face_recognition_trt.cohort import load_cohort
 from face_recognition_trt.gallery.postgres import SHORTLIST, PostgresGallery
 from face_recognition_trt.local_database import LocalDatabase
-from face_recognition_trt.match import DEFAULT_THRESHOLDS, Matcher
+from face_recognition_trt.match.cohort import load_cohort
+from face_recognition_trt.match.matcher import DEFAULT_THRESHOLDS, Matcher
 from face_recognition_trt.models.registry import DLIB_RESNET, default_models_dir
 from pgvector.psycopg import register_vector
 

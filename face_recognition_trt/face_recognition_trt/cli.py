@@ -605,10 +605,10 @@ def _check_output(out: Path, video: bool, folder: bool) -> None:
 
 
 def cmd_cohort_build(args) -> int:
-    from .cohort import build_cohort, default_cohort_path, load_cohort, save_cohort
     from .embed.embedder import load_embedder_spec
     from .errors import CohortError
     from .frames.images import iter_image_paths, read_image
+    from .match.cohort import build_cohort, default_cohort_path, load_cohort, save_cohort
 
     spec = load_embedder_spec(args.embedder)
     target = args.output or default_cohort_path(args.models_dir or default_models_dir(), spec.name)

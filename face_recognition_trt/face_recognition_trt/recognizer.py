@@ -12,17 +12,17 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .cohort import resolve_cohort
 from .detect.mtcnn import Detections
 from .errors import EnrollmentError
 from .gallery.base import Gallery, Sample
 from .gallery.open import open_gallery
-from .match import DEFAULT_THRESHOLDS, FALLBACK_THRESHOLDS, Matcher, Thresholds
+from .match.cohort import resolve_cohort
+from .match.matcher import DEFAULT_THRESHOLDS, FALLBACK_THRESHOLDS, Matcher, Thresholds
+from .match.tracking import FaceTracker
 from .names import UNCERTAIN, UNCHECKED, validate_name
 from .pipeline import FacePipeline, FrameResult
 from .quality import QualityConfig, check_quality, check_upright, choose_face
 from .settings import default, value
-from .tracking import FaceTracker
 
 
 @dataclass

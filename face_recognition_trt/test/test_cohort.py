@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from face_recognition_trt.cli import main
-from face_recognition_trt.cohort import MIN_COHORT, Cohort, load_cohort, resolve_cohort, save_cohort
 from face_recognition_trt.errors import CohortError
+from face_recognition_trt.match.cohort import MIN_COHORT, Cohort, load_cohort, resolve_cohort, save_cohort
 from face_recognition_trt.models.registry import DLIB_RESNET, FACENET
 
 
@@ -118,7 +118,7 @@ def test_the_cohort_keeps_east_asian_strangers_from_being_named(east_asian_lfw):
     strangers. At the calibrated thresholds the cosine rule names some strangers; with a cohort that
     holds East-Asian faces too, none is named, and no enrolled person gets a wrong name either way."""
     from face_recognition_trt.gallery.base import GalleryMatrix
-    from face_recognition_trt.match import DEFAULT_THRESHOLDS, Matcher
+    from face_recognition_trt.match.matcher import DEFAULT_THRESHOLDS, Matcher
     from face_recognition_trt.names import UNCERTAIN, UNKNOWN
 
     east_asian, others, photos = east_asian_lfw

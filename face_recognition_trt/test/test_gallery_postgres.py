@@ -204,7 +204,7 @@ def test_every_enrollment_reported_stored_survives_a_database_crash(own_server):
 
 
 def test_above_the_index_size_faces_match_through_the_shortlist_as_against_every_sample(database):
-    from face_recognition_trt.match import DEFAULT_THRESHOLDS, Matcher
+    from face_recognition_trt.match.matcher import DEFAULT_THRESHOLDS, Matcher
 
     rng = np.random.default_rng(5)
     centres = rng.normal(size=(300, DIM)).astype(np.float32)

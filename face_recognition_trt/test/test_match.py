@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-from face_recognition_trt.cohort import TOP_K, Cohort
 from face_recognition_trt.gallery.base import GalleryMatrix
-from face_recognition_trt.match import Matcher, Thresholds, decide
+from face_recognition_trt.match.cohort import TOP_K, Cohort
+from face_recognition_trt.match.matcher import Matcher, Thresholds, decide
 from face_recognition_trt.names import UNCERTAIN, UNKNOWN
 
 

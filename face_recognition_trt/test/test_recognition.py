@@ -146,7 +146,7 @@ def test_user_embedder_spec_plugs_in_without_code(models_dir, tmp_path, read):
 
 def test_threshold_returns_to_the_embedders_default(pipeline, tmp_path):
     """A run-time threshold of -1 means "the embedder's calibrated default", also after another value."""
-    from face_recognition_trt.match import DEFAULT_THRESHOLDS
+    from face_recognition_trt.match.matcher import DEFAULT_THRESHOLDS
     from face_recognition_trt.recognizer import RecognizerConfig
     from face_recognition_trt.settings import runtime_values
 

@@ -89,7 +89,7 @@ def test_parameters_are_declared_with_descriptions_and_ranges(ros, gallery):
 
 
 def test_runtime_parameter_changes_are_validated(ros, gallery, read):
-    from face_recognition_trt.match import DEFAULT_THRESHOLDS
+    from face_recognition_trt.match.matcher import DEFAULT_THRESHOLDS
     from rcl_interfaces.srv import SetParameters
     from rclpy.parameter import Parameter
     from sensor_msgs.msg import Image

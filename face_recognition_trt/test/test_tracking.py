@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 from face_recognition_trt.detect.mtcnn_math import iou_matrix
+from face_recognition_trt.match.tracking import FaceTracker
 from face_recognition_trt.names import UNKNOWN
 from face_recognition_trt.recognizer import RecognizedFace
-from face_recognition_trt.tracking import FaceTracker
 
 
 def face(x, identity, similarity=0.95):

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .detect.mtcnn_math import iou_matrix
-from .names import UNCHECKED
+from ..detect.mtcnn_math import iou_matrix
+from ..names import UNCHECKED
 
 
 @dataclass

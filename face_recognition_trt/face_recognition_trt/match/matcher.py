@@ -6,16 +6,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..gallery.base import GalleryMatrix
+from ..names import UNCERTAIN, UNKNOWN
+from ..settings import default
 from .cohort import Cohort
-from .gallery.base import GalleryMatrix
-from .names import UNCERTAIN, UNKNOWN
-from .settings import default
 
 
 @dataclass(frozen=True)
 class Thresholds:
     """Where an embedder's scores say "named" and "uncertain". `cosine` applies without a cohort,
-    `normalised` (cohort.py's S-norm, in standard deviations) with one. Below the uncertain value a
+    `normalised` (match/cohort.py's S-norm, in standard deviations) with one. Below the uncertain value a
     face is unknown. Calibrated in docs/accuracy.md (`tools/measure_open_set.py`)."""
 
     cosine: float
@@ -76,7 +76,7 @@ AGGREGATES = ("best", "mean_top2")
 class Matcher:
     """`aggregate` scores an identity by its best sample ("best", the default: measured better in
     docs/accuracy.md, `tools/measure_matching.py`) or by the mean of its two best ("mean_top2").
-    With a `cohort`, the best candidate's score is normalised (cohort.py) before the decision."""
+    With a `cohort`, the best candidate's score is normalised (match/cohort.py) before the decision."""
 
     def __init__(
         self,
@@ -116,7 +116,7 @@ class Matcher:
 
     def _normalised(self, embeddings, sims, gallery, candidates, best) -> np.ndarray:
         """S-norm of each face's best score: against the cohort's statistics of the face and of the
-        candidate's best-matching enrolled sample (cohort.py)."""
+        candidate's best-matching enrolled sample (match/cohort.py)."""
         ends = np.append(gallery.starts[1:], len(gallery.embeddings))
         rows = [
             gallery.starts[j] + int(np.argmax(sims[i, gallery.starts[j] : ends[j]])) for i, j in enumerate(candidates)

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import CohortError
-from .models.registry import EmbedderSpec
+from ..errors import CohortError
+from ..models.registry import EmbedderSpec
 
 TOP_K = 50  # cohort faces nearest to a face that set its normalisation (measured: docs/accuracy.md)
 MIN_COHORT = 2 * TOP_K  # below this the statistics are too noisy to trust
