@@ -14,7 +14,7 @@ source tools/ros_ready.sh
 DATA=../shared/data/samples
 [ -d "$DATA" ] || { echo "no ../shared/data/samples beside this checkout" >&2; exit 1; }
 PY=.venv/bin/python
-DBTOOL="$PY -m face_recognition_trt.local_database"
+DBTOOL="$PY -m face_recognition_trt.tooling.local_database"
 OUT=demo-output/fleet
 DB="$PWD/$OUT/db"
 if [ -d "$DB" ]; then $DBTOOL stop "$DB" >/dev/null 2>&1 || true; fi

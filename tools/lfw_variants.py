@@ -17,8 +17,7 @@ from face_recognition_trt.detect.mtcnn import MtcnnDetector
 from face_recognition_trt.embed.align import align_faces
 from face_recognition_trt.frames.images import read_image
 from face_recognition_trt.models.registry import DLIB_CHIP_150, DLIB_RESNET, default_models_dir
-
-from face_recognition_trt import lfw
+from face_recognition_trt.tooling import lfw
 
 
 def main() -> None:

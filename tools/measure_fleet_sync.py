@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from face_recognition_trt.gallery.base import Sample
 from face_recognition_trt.gallery.open import open_gallery
-from face_recognition_trt.local_database import LocalDatabase
+from face_recognition_trt.tooling.local_database import LocalDatabase
 
 ROBOT = textwrap.dedent(
     """

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 from face_recognition_trt.backends import onnxruntime_backend
-from face_recognition_trt.bench import load_frames
 from face_recognition_trt.pipeline import FacePipeline, PipelineConfig
+from face_recognition_trt.tooling.bench import load_frames
 
 SHARED = Path(__file__).resolve().parents[2] / "shared/data/samples"
 

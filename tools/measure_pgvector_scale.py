@@ -26,10 +26,10 @@ from pathlib import Path
 import numpy as np
 import psycopg
 from face_recognition_trt.gallery.postgres import SHORTLIST, PostgresGallery
-from face_recognition_trt.local_database import LocalDatabase
 from face_recognition_trt.match.cohort import load_cohort
 from face_recognition_trt.match.matcher import DEFAULT_THRESHOLDS, Matcher
 from face_recognition_trt.models.registry import DLIB_RESNET, default_models_dir
+from face_recognition_trt.tooling.local_database import LocalDatabase
 from pgvector.psycopg import register_vector
 
 # Per-dimension noise around an identity's centre: genuine pairs at median cosine 0.94. The centres give

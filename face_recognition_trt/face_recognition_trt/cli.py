@@ -145,7 +145,7 @@ def cmd_models_build_engines(args) -> int:
     tensorrt = argparse.Namespace(**{**vars(args), "backend": "tensorrt"})
     chips = None
     if args.precision == "int8" and args.calibration_dir is not None:
-        from .calibration import embedder_calibration_chips
+        from .tooling.calibration import embedder_calibration_chips
 
         detector = _pipeline(argparse.Namespace(**{**vars(tensorrt), "precision": "fp16"})).detector
         chips = embedder_calibration_chips(detector, args.calibration_dir, args.embedder)
@@ -236,8 +236,8 @@ def cmd_embed(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import default_bench_inputs, load_frames, run_bench, run_bench_tracked
     from .errors import FaceRecognitionError as Err
+    from .tooling.bench import default_bench_inputs, load_frames, run_bench, run_bench_tracked
 
     width, height = _resolution(args.resolution)
     if args.plot and importlib.util.find_spec("matplotlib") is None:  # refused before any work
@@ -250,11 +250,11 @@ def cmd_bench(args) -> int:
         raise Err("no frames could be read from the inputs")
     compare = None
     if args.compare == "facenet-pytorch":
-        from .benchmark_reference import FacenetPytorchMTCNN
+        from .tooling.reference import FacenetPytorchMTCNN
 
         compare = FacenetPytorchMTCNN(min_face=args.min_face, threads=args.threads).detect
     elif args.compare == "facenet-pytorch-pipeline":
-        from .benchmark_reference import FacenetPytorchPipeline
+        from .tooling.reference import FacenetPytorchPipeline
 
         compare = FacenetPytorchPipeline(min_face=args.min_face, threads=args.threads).recognize
     pipeline = _pipeline(args)
@@ -298,8 +298,8 @@ def cmd_bench(args) -> int:
 def _bench_faces(args, pipeline, inputs, width, height, progress) -> int:
     """`bench --faces 1 3 8`: frames with exactly N people each, made from single-face photos;
     one report per N (a table, JSON lines with --json), and with --plot the stages against N."""
-    from .bench import frames_with_faces, plot_stages, run_bench
     from .frames.images import iter_image_paths, read_image
+    from .tooling.bench import frames_with_faces, plot_stages, run_bench
 
     portraits = [read_image(p) for p in iter_image_paths(inputs)]
     portraits = [p for p in portraits if len(pipeline.detect(fit_portrait(p))) == 1]
@@ -646,8 +646,8 @@ def cmd_cohort_build(args) -> int:
 
 
 def cmd_eval_lfw(args) -> int:
-    from . import lfw
     from .frames.images import read_image
+    from .tooling import lfw
 
     pairs = lfw.read_pairs(Path(args.pairs), Path(args.images))
     pipeline = _pipeline(args)

@@ -83,7 +83,7 @@ def check_frame(frame: np.ndarray) -> None:
 
 class FacePipeline:
     def __init__(self, config: PipelineConfig | None = None, calibration_chips: np.ndarray | None = None) -> None:
-        """`calibration_chips`: aligned faces for a TensorRT INT8 engine build (calibration.py makes them)."""
+        """`calibration_chips`: aligned faces for a TensorRT INT8 engine build (tooling/calibration.py makes them)."""
         self.config = config or PipelineConfig()
         cfg = self.config
         self.detector = MtcnnDetector(cfg.models_dir, cfg.backend, cfg.detector, cfg.max_frame)

@@ -162,7 +162,7 @@ def local_database(tmp_path_factory):
     try:
         import pgvector  # noqa: F401
         import psycopg  # noqa: F401
-        from face_recognition_trt.local_database import LocalDatabase
+        from face_recognition_trt.tooling.local_database import LocalDatabase
     except ImportError as exc:
         missing(f"PostgreSQL support ({exc.name})", "install the postgres extras (tools/setup.sh does)")
     db = LocalDatabase(tmp_path_factory.mktemp("postgres") / "data")

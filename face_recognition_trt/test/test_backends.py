@@ -61,8 +61,8 @@ def test_int8_keeps_mtcnn_in_fp16_and_profiles_cover_the_frame(models_dir, monke
 
 
 def test_int8_calibration_chips_come_from_a_folder_of_photos(pipeline, samples, tmp_path):
-    from face_recognition_trt.calibration import calibration_chips
     from face_recognition_trt.errors import ImageError
+    from face_recognition_trt.tooling.calibration import calibration_chips
 
     spec = pipeline.embedder.spec
     chips = calibration_chips(pipeline.detector, samples / "portraits", spec, limit=5)

@@ -368,7 +368,7 @@ def test_bench_faces_makes_frames_with_that_many_people(capsys, samples, tmp_pat
 def test_a_plot_without_matplotlib_is_refused_before_any_work(capsys, tmp_path, monkeypatch):
     import importlib.util
 
-    from face_recognition_trt import bench
+    from face_recognition_trt.tooling import bench
 
     def no_work(*args, **kwargs):
         raise AssertionError("frames were read although the plot cannot be made")

@@ -39,7 +39,7 @@ def reference():
     import importlib.util
 
     from conftest import missing
-    from face_recognition_trt.benchmark_reference import FacenetPytorchMTCNN
+    from face_recognition_trt.tooling.reference import FacenetPytorchMTCNN
 
     for module in ("torch", "facenet_pytorch"):
         if importlib.util.find_spec(module) is None:
@@ -172,7 +172,7 @@ def test_faces_cut_by_the_frame_edge_are_found(pipeline, read):
 def test_the_peer_pipeline_embeds_every_face_it_finds(reference, read):
     """`bench --compare facenet-pytorch-pipeline`: facenet-pytorch's MTCNN, then one 512-d
     InceptionResnetV1 embedding per detected face."""
-    from face_recognition_trt.benchmark_reference import FacenetPytorchPipeline
+    from face_recognition_trt.tooling.reference import FacenetPytorchPipeline
 
     peer = FacenetPytorchPipeline()
     frame = read("groups/barack_obama_and_joe_biden_1.jpg")

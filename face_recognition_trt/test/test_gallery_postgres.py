@@ -49,7 +49,7 @@ def database(local_database):
 @pytest.fixture
 def own_server(local_database, tmp_path):
     """A server of this test's own, to stop and start."""
-    from face_recognition_trt.local_database import LocalDatabase
+    from face_recognition_trt.tooling.local_database import LocalDatabase
 
     db = LocalDatabase(tmp_path / "db")
     db.start()
@@ -127,7 +127,7 @@ def test_an_unreachable_database_at_start_is_one_clear_line_without_the_password
 
 
 def _closed_port() -> int:
-    from face_recognition_trt.local_database import free_port
+    from face_recognition_trt.tooling.local_database import free_port
 
     return free_port()  # free a moment ago: nothing listens there
 
@@ -298,7 +298,7 @@ def test_a_new_folder_is_not_running_without_asking_its_server_user(tmp_path, mo
     """On a fresh machine the server's system user (`pgserver`, when run as root) does not exist
     until the folder is initialised: asking pg_ctl as that user first failed with getpwnam()."""
     pytest.importorskip("pgserver", reason="the postgres-server extra (tools/setup.sh installs it)")
-    from face_recognition_trt import local_database
+    from face_recognition_trt.tooling import local_database
 
     def no_subprocess(*args, **kwargs):
         raise AssertionError(f"ran {args[0]!r} before the folder was initialised")

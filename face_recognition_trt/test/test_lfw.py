@@ -7,8 +7,7 @@ import json
 import numpy as np
 import pytest
 from face_recognition_trt.errors import FaceRecognitionError
-
-from face_recognition_trt import lfw
+from face_recognition_trt.tooling import lfw
 
 
 def test_reads_the_shared_dev_pairs(lfw_dir):

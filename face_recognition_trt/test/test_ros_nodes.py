@@ -471,8 +471,8 @@ def test_a_node_on_a_fleet_gallery_names_people_enrolled_elsewhere_and_survives_
     still named, enroll fails clearly, /diagnostics warns; back: the node reconnects by itself."""
     from diagnostic_msgs.msg import DiagnosticArray
     from face_recognition_trt.gallery.open import open_gallery
-    from face_recognition_trt.local_database import LocalDatabase
     from face_recognition_trt.recognizer import Recognizer
+    from face_recognition_trt.tooling.local_database import LocalDatabase
     from sensor_msgs.msg import Image
     from vision_msgs.msg import Detection2DArray
 

@@ -54,7 +54,7 @@ def test_bad_start_up_parameter_gives_one_line_and_exit_code_1(models_dir, tmp_p
 
 
 def test_an_unreachable_gallery_database_gives_one_line_naming_it_and_never_the_password(models_dir, tmp_path):
-    from face_recognition_trt.local_database import free_port
+    from face_recognition_trt.tooling.local_database import free_port
     from support.ros_processes import run
 
     password = "correct horse battery staple"

@@ -20,7 +20,7 @@ class Embedder:
         options: BackendOptions | None = None,
         calibration_chips: np.ndarray | None = None,
     ) -> None:
-        """calibration_chips: aligned BGR faces for a TensorRT INT8 build (see calibration.py)."""
+        """calibration_chips: aligned BGR faces for a TensorRT INT8 build (see tooling/calibration.py)."""
         options = options or BackendOptions()
         self.spec = spec
         onnx = Path(spec.onnx)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import FaceRecognitionError
+from ..errors import FaceRecognitionError
 
 
 @dataclass(frozen=True)

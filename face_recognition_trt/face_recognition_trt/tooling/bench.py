@@ -12,8 +12,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .frames.images import VIDEO_SUFFIXES, iter_image_paths, read_image
-from .pipeline import FacePipeline
+from ..frames.images import VIDEO_SUFFIXES, iter_image_paths, read_image
+from ..pipeline import FacePipeline
 
 
 def fit_frame(image: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -180,7 +180,7 @@ def run_bench_tracked(
     as mean milliseconds per frame, because most of them do not run on every frame."""
     import tempfile
 
-    from .recognizer import Recognizer, RecognizerConfig, open_pipeline_gallery
+    from ..recognizer import Recognizer, RecognizerConfig, open_pipeline_gallery
 
     totals: list[float] = []
     stages: dict[str, float] = {}

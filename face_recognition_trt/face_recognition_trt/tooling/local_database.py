@@ -5,11 +5,11 @@ tools/fleet_demo.sh. A fleet runs a managed PostgreSQL instead (docs/fleet.md).
 It listens on 127.0.0.1 (password login, scram-sha-256) and on a Unix socket in its folder (the
 administrator `postgres`, trusted: only this machine's users who can open the folder).
 
-    python -m face_recognition_trt.local_database start FOLDER [--port N]   # prints the admin URL
-    python -m face_recognition_trt.local_database create-database FOLDER NAME   # with pgvector
-    python -m face_recognition_trt.local_database sql FOLDER DBNAME < script.sql  # as the admin
-    python -m face_recognition_trt.local_database url FOLDER USER DBNAME   # a robot's URL (TCP)
-    python -m face_recognition_trt.local_database stop FOLDER [--immediate]
+    python -m face_recognition_trt.tooling.local_database start FOLDER [--port N]   # prints the admin URL
+    python -m face_recognition_trt.tooling.local_database create-database FOLDER NAME   # with pgvector
+    python -m face_recognition_trt.tooling.local_database sql FOLDER DBNAME < script.sql  # as the admin
+    python -m face_recognition_trt.tooling.local_database url FOLDER USER DBNAME   # a robot's URL (TCP)
+    python -m face_recognition_trt.tooling.local_database stop FOLDER [--immediate]
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ import warnings
 from pathlib import Path
 from urllib.parse import quote
 
-from .errors import GalleryError
+from ..errors import GalleryError
 
 ADMIN = "postgres"
 HBA = """\
-# written by face_recognition_trt.local_database
+# written by face_recognition_trt.tooling.local_database
 local all all trust
 host all all 127.0.0.1/32 scram-sha-256
 """
@@ -142,7 +142,7 @@ class LocalDatabase:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
-        prog="python -m face_recognition_trt.local_database", description=__doc__.split("\n")[0]
+        prog="python -m face_recognition_trt.tooling.local_database", description=__doc__.split("\n")[0]
     )
     sub = p.add_subparsers(dest="command", required=True)
     start = sub.add_parser("start", help="initialise (once) and start; prints the administrator's URL")

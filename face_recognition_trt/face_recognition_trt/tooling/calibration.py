@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .detect.mtcnn import MtcnnDetector
-from .embed.align import face_chips
-from .embed.embedder import load_embedder_spec
-from .errors import ImageError
-from .frames.images import iter_image_paths, read_image
+from ..detect.mtcnn import MtcnnDetector
+from ..embed.align import face_chips
+from ..embed.embedder import load_embedder_spec
+from ..errors import ImageError
+from ..frames.images import iter_image_paths, read_image
 
 
 def calibration_chips(detector: MtcnnDetector, folder: Path, spec, limit: int = 512) -> np.ndarray:
