@@ -113,7 +113,7 @@ def _gallery_only(args, location: str | None = None):
 
 
 def cmd_models_fetch(args) -> int:
-    from .models.fetch import fetch
+    from .models.conversion.fetch import fetch
 
     log = (lambda msg: print(msg, file=sys.stderr, flush=True)) if args.json else print
     manifest = fetch(args.models_dir, args.embedder_list or [args.embedder], args.force, log)
@@ -122,7 +122,7 @@ def cmd_models_fetch(args) -> int:
 
 
 def cmd_models_list(args) -> int:
-    from .models.store import read_manifest
+    from .models.installed import read_manifest
 
     models = read_manifest(args.models_dir)["models"]
     if args.json:

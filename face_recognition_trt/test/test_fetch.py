@@ -9,8 +9,8 @@ import shutil
 import numpy as np
 import pytest
 from face_recognition_trt.errors import FetchError
-from face_recognition_trt.models import fetch as fetch_mod
 from face_recognition_trt.models import registry
+from face_recognition_trt.models.conversion import fetch as fetch_mod
 
 
 @pytest.fixture

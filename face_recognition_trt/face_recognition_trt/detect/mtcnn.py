@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 
 from ..backends import Backend, BackendOptions, create_backend
+from ..models.installed import verify_model
 from ..models.registry import MTCNN_FILES
-from ..models.store import verify_model
 from ..settings import SMALLEST_MIN_FACE, default
 from . import mtcnn_math
 

@@ -8,8 +8,8 @@ import numpy as np
 
 from ..backends import BackendOptions, create_backend
 from ..errors import ModelError
+from ..models.installed import verify_model
 from ..models.registry import EMBEDDERS, EmbedderSpec
-from ..models.store import verify_model
 
 
 class Embedder:

@@ -1,5 +1,8 @@
-"""Model sources, fetching and conversion to ONNX.
+"""The models: where they come from, and what is installed.
 
-Only `fetch` and the network definitions (`*_nets.py`, `dlib_resnet.py`, `inception_resnet_v1.py`)
-need torch, and only while converting: running the pipeline never imports torch.
+    registry.py    every model's source (a registry package pinned by version), checksums, input
+                   size, colour order, normalisation and licence
+    installed.py   the runtime's view: the models folder, and a model file checked before it loads
+    conversion/    fetching and converting to ONNX (torch, while converting only): never imported
+                   at run time
 """

