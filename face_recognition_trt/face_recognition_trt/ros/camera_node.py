@@ -13,10 +13,10 @@ from sensor_msgs.msg import Image
 
 from ..errors import FaceRecognitionError
 from ..frames.camera import CameraConfig, FrameSource, backoff_delays
-from . import parameters
+from . import parameter_rules as parameters
 from .image_conversion import bgr_to_image
 from .node_main import run_node
-from .node_parameters import declare_parameters
+from .parameter_declarations import declare_parameters
 
 
 class CameraNode(Node):

@@ -12,14 +12,14 @@ from sensor_msgs.msg import Image
 from ..detect.mtcnn import MtcnnDetector
 from ..pipeline import PipelineConfig
 from ..settings import DETECTION, runtime_values
-from . import parameters
+from . import parameter_rules as parameters
 from .detection_output import DetectionOutput
-from .diagnostics import StageStats
 from .diagnostics_publisher import DiagnosticsPublisher
 from .frame_worker import NewestImageWorker
 from .image_conversion import image_to_bgr
 from .node_main import run_node
-from .node_parameters import declare_parameters
+from .parameter_declarations import declare_parameters
+from .stage_stats import StageStats
 
 DETECTOR_RUNTIME = {s.name for s in DETECTION}
 

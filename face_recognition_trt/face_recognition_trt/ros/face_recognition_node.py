@@ -12,16 +12,16 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image
 
 from ..settings import runtime_values
-from . import parameters
+from . import parameter_rules as parameters
 from .detection_output import DetectionOutput
-from .diagnostics import StageStats, gallery_problem
 from .diagnostics_publisher import DiagnosticsPublisher
 from .face_output import FaceOutput, build_recognizer
 from .frame_worker import NewestImageWorker
 from .identity_services import IdentityServices
 from .image_conversion import image_to_bgr
 from .node_main import run_node
-from .node_parameters import declare_parameters
+from .parameter_declarations import declare_parameters
+from .stage_stats import StageStats, gallery_problem
 
 
 class FaceRecognitionNode(Node):

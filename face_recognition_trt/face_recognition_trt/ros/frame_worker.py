@@ -14,9 +14,9 @@ from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from sensor_msgs.msg import Image
 
 from ..errors import FaceRecognitionError
-from .diagnostics import StageStats
 from .frame_slots import NewestFrame
 from .qos import NEWEST_FRAME_QOS
+from .stage_stats import StageStats
 
 
 def process_guarded(node, stats: StageStats, work: Callable[[], dict | None]) -> None:

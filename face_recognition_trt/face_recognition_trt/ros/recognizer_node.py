@@ -17,9 +17,8 @@ from face_recognition_trt_interfaces.msg import FaceLandmarks
 
 from ..detect.mtcnn import Detections
 from ..settings import runtime_values
-from . import parameters
+from . import parameter_rules as parameters
 from .detection_messages import msg_to_boxes, msg_to_landmarks, stamp_key
-from .diagnostics import StageStats, gallery_problem
 from .diagnostics_publisher import DiagnosticsPublisher
 from .face_output import FaceOutput, build_recognizer
 from .frame_slots import StampPairing
@@ -27,8 +26,9 @@ from .frame_worker import FrameWorker
 from .identity_services import IdentityServices
 from .image_conversion import image_to_bgr
 from .node_main import run_node
-from .node_parameters import declare_parameters
+from .parameter_declarations import declare_parameters
 from .qos import PAIRING_QOS
+from .stage_stats import StageStats, gallery_problem
 
 
 class RecognizerNode(Node):

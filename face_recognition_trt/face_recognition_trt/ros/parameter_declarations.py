@@ -12,7 +12,7 @@ from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescri
 
 from ..errors import ConfigError
 from ..settings import Setting
-from .parameters import check_update
+from .parameter_rules import check_update
 
 
 def _descriptor(param: Setting) -> ParameterDescriptor:
