@@ -57,11 +57,9 @@ def _pipeline(args, calibration_chips=None):
 
 def _recognizer(args, track: bool = False):
     """`track`: the frames are one stream (a video, a camera), so faces are tracked across them."""
-    from .recognizer import Recognizer, RecognizerConfig, open_configured_gallery
+    from .recognizer import build_recognizer
 
-    pipeline = _pipeline(args)
-    config = RecognizerConfig.from_values(_values(args), track=track, thumbnails=getattr(args, "thumbnails", False))
-    return Recognizer(pipeline, open_configured_gallery(_values(args), pipeline), config)
+    return build_recognizer(_values(args), track=track, thumbnails=getattr(args, "thumbnails", False))
 
 
 def _setting(name: str):

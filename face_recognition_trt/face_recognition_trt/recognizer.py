@@ -20,7 +20,7 @@ from .match.cohort import resolve_cohort
 from .match.matcher import DEFAULT_THRESHOLDS, FALLBACK_THRESHOLDS, Matcher, Thresholds
 from .match.tracking import FaceTracker
 from .names import UNCERTAIN, UNCHECKED, validate_name
-from .pipeline import FacePipeline, FrameResult
+from .pipeline import FacePipeline, FrameResult, PipelineConfig
 from .quality import QualityConfig, check_quality, check_upright, choose_face
 from .settings import default, value
 
@@ -85,6 +85,14 @@ def open_pipeline_gallery(
 def open_configured_gallery(values: dict, pipeline: FacePipeline) -> Gallery:
     """The gallery of the settings `gallery` and `gallery_password_file` (CLI flags, ROS parameters)."""
     return open_pipeline_gallery(value(values, "gallery"), pipeline, value(values, "gallery_password_file"))
+
+
+def build_recognizer(values: dict, track: bool | None = None, thumbnails: bool = False) -> Recognizer:
+    """The whole engine from flat settings (CLI flags or ROS parameters: settings.py): the pipeline,
+    its gallery and the recognizer. `track`: None follows the `track_faces` setting."""
+    pipeline = FacePipeline(PipelineConfig.from_values(values))
+    config = RecognizerConfig.from_values(values, track=track, thumbnails=thumbnails)
+    return Recognizer(pipeline, open_configured_gallery(values, pipeline), config)
 
 
 class Recognizer:

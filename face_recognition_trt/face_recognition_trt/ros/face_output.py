@@ -1,5 +1,5 @@
-"""Building the recognizer from node parameters, and publishing what it finds: `faces` for
-programs, `faces/image_annotated` for people (only while someone subscribes)."""
+"""Publishing what the recognizer finds: `faces` for programs, `faces/image_annotated` for people
+(only while someone subscribes)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,8 @@ from sensor_msgs.msg import Image
 from vision_msgs import msg as vision
 
 from ..frames.draw import annotate
-from ..pipeline import FacePipeline, PipelineConfig
-from ..recognizer import Recognizer, RecognizerConfig, open_configured_gallery
 from .detection_messages import faces_to_msg
 from .image_conversion import bgr_to_image
-
-
-def build_recognizer(values: dict) -> Recognizer:
-    """The engine from the node's parameters (the same route as the CLI's flags: settings.py)."""
-    pipeline = FacePipeline(PipelineConfig.from_values(values))
-    return Recognizer(pipeline, open_configured_gallery(values, pipeline), RecognizerConfig.from_values(values))
 
 
 class FaceOutput:

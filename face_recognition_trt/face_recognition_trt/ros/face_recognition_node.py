@@ -11,11 +11,12 @@ from __future__ import annotations
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 
+from ..recognizer import build_recognizer
 from ..settings import runtime_values
 from . import parameter_rules as parameters
 from .detection_output import DetectionOutput
 from .diagnostics_publisher import DiagnosticsPublisher
-from .face_output import FaceOutput, build_recognizer
+from .face_output import FaceOutput
 from .frame_worker import NewestImageWorker
 from .identity_services import IdentityServices
 from .image_conversion import image_to_bgr

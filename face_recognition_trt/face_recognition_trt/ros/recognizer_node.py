@@ -16,11 +16,12 @@ from vision_msgs.msg import Detection2DArray
 from face_recognition_trt_interfaces.msg import FaceLandmarks
 
 from ..detect.mtcnn import Detections
+from ..recognizer import build_recognizer
 from ..settings import runtime_values
 from . import parameter_rules as parameters
 from .detection_messages import msg_to_boxes, msg_to_landmarks, stamp_key
 from .diagnostics_publisher import DiagnosticsPublisher
-from .face_output import FaceOutput, build_recognizer
+from .face_output import FaceOutput
 from .frame_slots import StampPairing
 from .frame_worker import FrameWorker
 from .identity_services import IdentityServices
