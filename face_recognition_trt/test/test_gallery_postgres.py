@@ -254,7 +254,7 @@ def test_the_roles_script_lets_robots_read_and_only_stations_write(local_databas
             with pytest.raises(GalleryError, match="as the tables' owner"):
                 station.scrub()  # rewriting the tables is the owner's
             with pytest.raises(GalleryError, match="must be owner"):  # nor change the schema
-                station._run(lambda conn: conn.execute("DROP TABLE face_gallery.samples"), "drop")
+                station._db.run(lambda conn: conn.execute("DROP TABLE face_gallery.samples"), "drop")
     with open_gallery(db.admin_url("roles"), "dlib-resnet-v1", "v1", DIM) as owner:
         assert [i.name for i in owner.list()] == ["Alice"]
         assert owner.scrub() and not owner.erase_pending

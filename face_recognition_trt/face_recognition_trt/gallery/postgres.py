@@ -7,35 +7,29 @@
   pgvector's HNSW index (cosine) instead of every sample (docs/fleet.md has the measurement).
 - Names are unique through a UNIQUE constraint, so writers on several machines cannot enroll one
   name twice; each change is one transaction, reported stored only after its COMMIT returned.
-- Credentials come from libpq (PGPASSWORD, ~/.pgpass, PGPASSFILE) or a password file, never from
-  the URL: a URL is shown by `ros2 param get`, in logs and in errors.
+- Connections, credentials and error messages: postgres_connection.py; the tables and their
+  creation: postgres_schema.py.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 import psycopg
-from pgvector.psycopg import register_vector
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ..errors import GalleryError
 from ..names import validate_name
 from .base import (
-    SCHEMA_VERSION,
     GalleryMatrix,
     IdentityInfo,
     Sample,
     already_enrolled,
     check_enrollment,
-    check_meta,
     check_stored_embeddings,
     checked_samples,
     enroll_each,
@@ -43,12 +37,12 @@ from .base import (
     rename_clash,
     tampered,
 )
-from .replica import CHANNEL, GalleryReplica
+from .postgres_connection import Database, first_line
+from .postgres_schema import SCHEMA, open_or_create, q
+from .replica import GalleryReplica
 
 log = logging.getLogger(__name__)
 
-SCHEMA = "face_gallery"  # one gallery per database, in its own schema (least-privilege grants: docs/fleet.md)
-CONNECT_TIMEOUT_S = 5
 # Above this many samples a frame is matched against the HNSW index's shortlist; below it one matrix
 # product over every sample is faster. Measured in docs/fleet.md (tools/measure_pgvector_scale.py).
 INDEX_MIN_SAMPLES = 150_000
@@ -59,42 +53,6 @@ ERASE_ADVICE = (
     "backups: run `identities scrub` as the gallery's owner, and see docs/fleet.md to purge the rest"
 )
 
-TABLES = """
-CREATE TABLE {s}.meta (key text PRIMARY KEY, value text NOT NULL);
-CREATE TABLE {s}.identities (
-    id bigserial PRIMARY KEY,
-    name text NOT NULL,                -- as the user wrote it
-    name_key text NOT NULL UNIQUE,     -- case-folded, for comparison: unique across every writer
-    created double precision NOT NULL
-);
-CREATE TABLE {s}.samples (
-    id bigserial PRIMARY KEY,
-    identity_id bigint NOT NULL REFERENCES {s}.identities(id) ON DELETE CASCADE,
-    embedding vector({dim}) NOT NULL,  -- unit length
-    embedder text NOT NULL,
-    embedder_version text NOT NULL,
-    quality double precision NOT NULL,
-    created double precision NOT NULL,
-    source text,
-    thumbnail bytea                    -- JPEG, only when the user opted in
-);
-CREATE INDEX samples_identity ON {s}.samples (identity_id);
-CREATE INDEX samples_embedding ON {s}.samples USING hnsw (embedding vector_cosine_ops);
-CREATE FUNCTION {s}.identity_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN PERFORM pg_notify('{channel}', COALESCE(NEW.id, OLD.id)::text); RETURN NULL; END $$;
-CREATE FUNCTION {s}.sample_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN PERFORM pg_notify('{channel}', COALESCE(NEW.identity_id, OLD.identity_id)::text); RETURN NULL; END $$;
-CREATE TRIGGER identity_changed AFTER INSERT OR UPDATE OR DELETE ON {s}.identities
-    FOR EACH ROW EXECUTE FUNCTION {s}.identity_changed();
-CREATE TRIGGER sample_changed AFTER INSERT OR UPDATE OR DELETE ON {s}.samples
-    FOR EACH ROW EXECUTE FUNCTION {s}.sample_changed()
-"""
-
-
-def _first_line(exc: BaseException, secret: str | None) -> str:
-    """An error's first line, with the password blanked should a server ever echo it."""
-    text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    return text.replace(secret, "***") if secret else text
 
 
 def _array(vector) -> np.ndarray:
@@ -119,152 +77,19 @@ class PostgresGallery:
         self.index_min_samples, self.ef_search = index_min_samples, ef_search
         self.erase_pending = False
         self.read_only = None  # the SQLite store's notion; a database refuses writes by its grants
-        self._conninfo, self._password, self.location, self._where = _parse(url, password_file)
-        self._write_lock = threading.RLock()  # one change (or read) at a time on self._conn
+        self._db = Database(url, password_file)
+        self.location, self._where = self._db.location, self._db.where
         self._search: psycopg.Connection | None = None  # for index searches, opened when first needed
-        self._conn = self._connect()
-        self._init_or_check()
+        open_or_create(self._db, embedder, embedder_version, dim)
         self.replica = GalleryReplica(  # loaded, and its listener started, by the first frame
-            dim, partial(self._connect, autocommit=True), self._fetch, self._check_stored, self._where
+            dim, partial(self._db.connect, autocommit=True), self._fetch, self._check_stored, self._where
         )
-
-    # --- connections ---------------------------------------------------------------------------
-
-    def _connect(self, autocommit: bool = False) -> psycopg.Connection:
-        try:
-            conn = psycopg.connect(
-                self._conninfo,
-                password=self._password,
-                autocommit=autocommit,
-                connect_timeout=CONNECT_TIMEOUT_S,
-                application_name="face_recognition_trt",
-                # notice a peer that vanished without closing (power, network) within ~10 s
-                keepalives=1,
-                keepalives_idle=4,
-                keepalives_interval=2,
-                keepalives_count=3,
-            )
-        except psycopg.Error as exc:
-            raise GalleryError(
-                f"the gallery database {self._where} is unreachable: {_first_line(exc, self._password)}"
-            ) from None
-        try:
-            register_vector(conn)
-        except psycopg.ProgrammingError:
-            pass  # no pgvector yet: _init_or_check creates it (or says who must) and registers again
-        return conn
-
-    def _writer(self) -> psycopg.Connection:
-        """The connection for changes and reads, opened again if it was lost."""
-        if self._conn.closed or self._conn.broken:
-            self._conn.close()
-            self._conn = self._connect()
-        return self._conn
-
-    def _run(self, work: Callable[[psycopg.Connection], object], what: str, write: bool = True):
-        """`work` in one transaction, COMMIT, and only then success. A failure before COMMIT stored
-        nothing; a connection lost during COMMIT leaves the outcome unknown, and says so."""
-        nothing = f"; the {what} failed and nothing was stored" if write else ""
-        with self._write_lock:
-            try:
-                conn = self._writer()
-            except GalleryError as exc:
-                raise GalleryError(f"{exc}{nothing}") from None
-            try:
-                result = work(conn)
-            except GalleryError:
-                self._rollback(conn)
-                raise
-            except psycopg.OperationalError as exc:
-                lost = conn.broken or conn.closed  # else the server refused (a lock timeout, ...)
-                self._rollback(conn)
-                reason = _first_line(exc, self._password)
-                if lost:
-                    raise GalleryError(
-                        f"the gallery database {self._where} is unreachable ({reason}){nothing}"
-                    ) from None
-                raise GalleryError(f"the gallery database {self._where} refused the {what}: {reason}") from None
-            except psycopg.Error as exc:
-                self._rollback(conn)
-                raise GalleryError(
-                    f"the gallery database {self._where} refused the {what}: {_first_line(exc, self._password)}"
-                ) from None
-            try:
-                conn.commit()
-            except psycopg.Error as exc:
-                if not write:
-                    raise GalleryError(f"the gallery database {self._where} is unreachable") from None
-                raise GalleryError(
-                    f"the connection to {self._where} was lost while committing the {what} "
-                    f"({_first_line(exc, self._password)}): check `identities list` before repeating it"
-                ) from None
-            return result
-
-    def _rollback(self, conn: psycopg.Connection) -> None:
-        try:
-            conn.rollback()
-        except psycopg.Error:
-            conn.close()  # broken: the next call connects again
-
-    def _read(self, work: Callable[[psycopg.Connection], object]):
-        return self._run(work, "read", write=False)
-
-    # --- opening -------------------------------------------------------------------------------
-
-    def _q(self, text: str) -> sql.Composed:
-        return sql.SQL(text).format(s=sql.Identifier(SCHEMA))
-
-    def _init_or_check(self) -> None:
-        def work(conn: psycopg.Connection) -> dict[str, str]:
-            # One process initialises at a time; the others wait here, then check what it made.
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (SCHEMA,))
-            if conn.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.meta",)).fetchone()[0] is None:
-                # an empty schema is fine (an administrator may create it for the gallery's owner)
-                in_schema = "SELECT COUNT(*) FROM pg_class WHERE relnamespace = to_regnamespace(%s)"
-                if conn.execute(in_schema, (SCHEMA,)).fetchone()[0]:
-                    raise GalleryError(
-                        f"{self._where} has a schema {SCHEMA} that is not a face gallery; left untouched"
-                    )
-                self._create(conn)
-            return dict(conn.execute(self._q("SELECT key, value FROM {s}.meta")).fetchall())
-
-        meta = self._run(work, "opening")
-        check_meta(meta, self._where, self.embedder, self.embedder_version, self.dim)
-        register_vector(self._conn)
-
-    def _create(self, conn: psycopg.Connection) -> None:
-        try:
-            with conn.transaction():  # a savepoint: a refusal here is reported, not half-applied
-                conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
-        except psycopg.errors.InsufficientPrivilege:
-            raise GalleryError(
-                f"{self._where} has no pgvector extension and this user may not create it: an administrator "
-                "runs `CREATE EXTENSION vector` there (tools/postgres_roles.sql)"
-            ) from None
-        except psycopg.Error as exc:
-            raise GalleryError(
-                f"{self._where} cannot load pgvector ({_first_line(exc, self._password)}): install the pgvector "
-                "extension on the database server"
-            ) from None
-        register_vector(conn)
-        if conn.execute("SELECT to_regnamespace(%s)", (SCHEMA,)).fetchone()[0] is None:
-            conn.execute(self._q("CREATE SCHEMA {s}"))
-        conn.execute(sql.SQL(TABLES.format(s="{s}", dim=self.dim, channel=CHANNEL)).format(s=sql.Identifier(SCHEMA)))
-        meta = {
-            "schema_version": str(SCHEMA_VERSION),
-            "embedder": self.embedder,
-            "embedder_version": self.embedder_version,
-            "dim": str(self.dim),
-            "created": str(time.time()),
-        }
-        with conn.cursor() as cur:
-            cur.executemany(self._q("INSERT INTO {s}.meta VALUES (%s, %s)"), list(meta.items()))
 
     def close(self) -> None:
         self.replica.close()
-        for conn in (self._conn, self._search):
-            if conn is not None:
-                conn.close()
+        self._db.close()
+        if self._search is not None:
+            self._search.close()
 
     def __enter__(self) -> PostgresGallery:
         return self
@@ -281,9 +106,9 @@ class PostgresGallery:
     # --- reading -------------------------------------------------------------------------------
 
     def list(self) -> list[IdentityInfo]:
-        rows = self._read(
+        rows = self._db.read(
             lambda conn: conn.execute(
-                self._q(
+                q(
                     "SELECT i.name, COUNT(s.id) FROM {s}.identities i LEFT JOIN {s}.samples s "
                     'ON s.identity_id = i.id GROUP BY i.id ORDER BY i.name_key COLLATE "C"'
                 )
@@ -293,8 +118,8 @@ class PostgresGallery:
 
     def display_name(self, name: str) -> str:
         _, key = validate_name(name)
-        row = self._read(
-            lambda conn: conn.execute(self._q("SELECT name FROM {s}.identities WHERE name_key = %s"), (key,)).fetchone()
+        row = self._db.read(
+            lambda conn: conn.execute(q("SELECT name FROM {s}.identities WHERE name_key = %s"), (key,)).fetchone()
         )
         if not row:
             raise no_identity(name)
@@ -305,7 +130,7 @@ class PostgresGallery:
 
         def work(conn):
             rows = conn.execute(
-                self._q(
+                q(
                     "SELECT i.name, s.embedding, s.quality, s.created, s.source, s.thumbnail FROM {s}.identities i "
                     'JOIN {s}.samples s ON s.identity_id = i.id ORDER BY i.name_key COLLATE "C", s.id'
                 ),
@@ -318,7 +143,7 @@ class PostgresGallery:
                 out[-1][1].append(Sample(_array(embedding), quality, source, thumbnail, created))
             return out
 
-        return self._read(work)
+        return self._db.read(work)
 
     def matrix(self) -> GalleryMatrix:
         """Every sample, grouped by identity, from the in-memory copy: never waits on the database.
@@ -337,7 +162,7 @@ class PostgresGallery:
         try:
             rows = self._shortlist(np.asarray(embeddings, np.float32))
         except psycopg.Error as exc:
-            log.warning("index search failed (%s); matching against every sample", _first_line(exc, self._password))
+            log.warning("index search failed (%s); matching against every sample", first_line(exc, self._db.password))
             if self._search is not None:
                 self._search.close()
             self._search = None
@@ -353,10 +178,10 @@ class PostgresGallery:
     def _shortlist(self, embeddings: np.ndarray) -> list[tuple[int, int, object]]:
         """(sample id, identity id, embedding) of each face's nearest samples by the index."""
         if self._search is None or self._search.closed:
-            self._search = self._connect(autocommit=True)
+            self._search = self._db.connect(autocommit=True)
             ef_search = sql.Literal(max(self.ef_search, SHORTLIST))
             self._search.execute(sql.SQL("SET hnsw.ef_search = {}").format(ef_search))
-        query = self._q("SELECT id, identity_id, embedding FROM {s}.samples ORDER BY embedding <=> %s LIMIT %s")
+        query = q("SELECT id, identity_id, embedding FROM {s}.samples ORDER BY embedding <=> %s LIMIT %s")
         rows: list[tuple[int, int, object]] = []
         for vector in embeddings:  # one index scan per face
             rows.extend(self._search.execute(query, (vector, SHORTLIST), binary=True).fetchall())
@@ -382,7 +207,7 @@ class PostgresGallery:
         """The given identities (None: all) as id -> (name, embeddings); a forgotten one is absent."""
         where = "" if ids is None else " WHERE i.id = ANY(%s)"
         rows = conn.execute(
-            self._q(
+            q(
                 "SELECT i.id, i.name, s.embedding FROM {s}.identities i LEFT JOIN {s}.samples s "
                 "ON s.identity_id = i.id" + where + " ORDER BY i.id, s.id"
             ),
@@ -401,7 +226,7 @@ class PostgresGallery:
         if not self.replica.loaded:
             return  # no copy in memory (the CLI's one-off commands)
         try:
-            self.replica.update(ids, lambda: self._read(lambda conn: self._fetch(conn, ids)))
+            self.replica.update(ids, lambda: self._db.read(lambda conn: self._fetch(conn, ids)))
         except GalleryError:
             pass  # the database went away after the commit: the listener reloads when it is back
 
@@ -410,7 +235,7 @@ class PostgresGallery:
     def enroll(self, name: str, samples: list[Sample], add_to_existing: bool = False) -> int:
         """Add samples to a new identity (or an existing one with add_to_existing). Returns its sample count."""
         check_enrollment(name, samples)
-        identity_id, total = self._run(
+        identity_id, total = self._db.run(
             lambda conn: self._enroll_in_transaction(
                 conn, name, samples, add_to_existing, "use --add (add_to_existing)"
             ),
@@ -437,7 +262,7 @@ class PostgresGallery:
             ids.add(identity_id)
             return total
 
-        done = self._run(lambda conn: enroll_each(identities, partial(enroll_one, conn), progress), "import")
+        done = self._db.run(lambda conn: enroll_each(identities, partial(enroll_one, conn), progress), "import")
         self._changed(ids)
         return done
 
@@ -448,7 +273,7 @@ class PostgresGallery:
         now = time.time()
         # ON CONFLICT waits for a concurrent writer of the same name, then sees its row: one wins.
         row = conn.execute(
-            self._q(
+            q(
                 "INSERT INTO {s}.identities (name, name_key, created) VALUES (%s, %s, %s) "
                 "ON CONFLICT (name_key) DO NOTHING RETURNING id"
             ),
@@ -464,14 +289,14 @@ class PostgresGallery:
             known = {
                 _array(e).tobytes()
                 for (e,) in conn.execute(
-                    self._q("SELECT embedding FROM {s}.samples WHERE identity_id = %s"), (identity_id,), binary=True
+                    q("SELECT embedding FROM {s}.samples WHERE identity_id = %s"), (identity_id,), binary=True
                 )
             }
             kept = [(s, v) for s, v in zip(samples, vectors) if v.tobytes() not in known]
             samples, vectors = [s for s, _ in kept], [v for _, v in kept]
         with conn.cursor() as cur:
             cur.executemany(
-                self._q(
+                q(
                     "INSERT INTO {s}.samples (identity_id, embedding, embedder, embedder_version, quality, created, "
                     "source, thumbnail) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
                 ),
@@ -489,13 +314,13 @@ class PostgresGallery:
                     for s, vector in zip(samples, vectors)
                 ],
             )
-        total = conn.execute(self._q("SELECT COUNT(*) FROM {s}.samples WHERE identity_id = %s"), (identity_id,))
+        total = conn.execute(q("SELECT COUNT(*) FROM {s}.samples WHERE identity_id = %s"), (identity_id,))
         return identity_id, total.fetchone()[0]
 
     def _lock_identity(self, conn: psycopg.Connection, key: str, name: str) -> int:
         """The id of the identity with this name key, its row locked until the transaction ends
         (a change of it on another robot waits for ours); GalleryError if there is none."""
-        row = conn.execute(self._q("SELECT id FROM {s}.identities WHERE name_key = %s FOR UPDATE"), (key,)).fetchone()
+        row = conn.execute(q("SELECT id FROM {s}.identities WHERE name_key = %s FOR UPDATE"), (key,)).fetchone()
         if row is None:
             raise no_identity(name)
         return row[0]
@@ -507,11 +332,11 @@ class PostgresGallery:
 
         def work(conn):
             identity_id = self._lock_identity(conn, key, name)
-            removed = conn.execute(self._q("DELETE FROM {s}.samples WHERE identity_id = %s"), (identity_id,)).rowcount
-            conn.execute(self._q("DELETE FROM {s}.identities WHERE id = %s"), (identity_id,))
+            removed = conn.execute(q("DELETE FROM {s}.samples WHERE identity_id = %s"), (identity_id,)).rowcount
+            conn.execute(q("DELETE FROM {s}.identities WHERE id = %s"), (identity_id,))
             return identity_id, removed
 
-        identity_id, removed = self._run(work, "forget")
+        identity_id, removed = self._db.run(work, "forget")
         self.erase_pending = True
         self._changed({identity_id})
         return removed
@@ -520,7 +345,7 @@ class PostgresGallery:
         """Rewrite the tables (VACUUM FULL), so the database files keep no deleted row. Needs the
         tables' owner; the write-ahead log, replicas and backups are the operator's (docs/fleet.md)."""
         # VACUUM by anyone but the owner only warns that it skipped the table: ask first.
-        owner = self._read(
+        owner = self._db.read(
             lambda conn: conn.execute(
                 "SELECT bool_and(pg_has_role(current_user, relowner, 'USAGE')) FROM pg_class "
                 "WHERE oid IN (%s::regclass, %s::regclass)",
@@ -532,16 +357,16 @@ class PostgresGallery:
                 f"only the owner of the gallery's tables in {self._where} can rewrite them: run "
                 "`identities scrub` as the tables' owner"
             )
-        with self._write_lock:
-            conn = self._writer()
+        with self._db.lock:
+            conn = self._db.writer()
             conn.rollback()
             conn.autocommit = True
             try:
-                conn.execute(self._q("VACUUM FULL {s}.samples, {s}.identities"))
+                conn.execute(q("VACUUM FULL {s}.samples, {s}.identities"))
             except psycopg.Error as exc:
                 raise GalleryError(
                     f"the gallery database {self._where} refused to rewrite the tables "
-                    f"({_first_line(exc, self._password)}); run `identities scrub` as the tables' owner"
+                    f"({first_line(exc, self._db.password)}); run `identities scrub` as the tables' owner"
                 ) from None
             finally:
                 if not conn.closed:
@@ -558,41 +383,11 @@ class PostgresGallery:
             try:
                 with conn.transaction():
                     conn.execute(
-                        self._q("UPDATE {s}.identities SET name = %s, name_key = %s WHERE id = %s"),
+                        q("UPDATE {s}.identities SET name = %s, name_key = %s WHERE id = %s"),
                         (display, key, identity_id),
                     )
             except psycopg.errors.UniqueViolation:
                 raise rename_clash(display) from None
             return identity_id
 
-        self._changed({self._run(work, "rename")})
-
-
-def _parse(url: str, password_file: str | None) -> tuple[str, str | None, str, str]:
-    """The connection string, the password (from the file), the URL to show, and `user@host:port/db`
-    for messages. A password in the URL is refused: it would be shown wherever the URL is."""
-    try:
-        params = conninfo_to_dict(url)
-    except psycopg.ProgrammingError as exc:
-        raise GalleryError(f"not a valid postgresql:// URL ({_first_line(exc, None)})") from None
-    if "password" in params:
-        params.pop("password")
-        raise GalleryError(
-            f"the gallery URL {make_conninfo(**params)!r} carries a password, which logs and `ros2 param get` would "
-            "show: put it in ~/.pgpass, PGPASSFILE, PGPASSWORD or a password file (gallery_password_file)"
-        )
-    password = None
-    if password_file:
-        try:
-            password = Path(password_file).expanduser().read_text().rstrip("\r\n")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise GalleryError(
-                f"cannot read the password file {password_file}: {getattr(exc, 'strerror', None) or exc}"
-            ) from None
-        if not password:
-            raise GalleryError(f"the password file {password_file} is empty")
-    host = params.get("host") or params.get("hostaddr") or "localhost"
-    port = params.get("port") or "5432"
-    user = params.get("user")
-    where = f"{user + '@' if user else ''}{host}:{port}/{params.get('dbname') or user or ''}"
-    return url, password, f"postgresql://{where}", where
+        self._changed({self._db.run(work, "rename")})
