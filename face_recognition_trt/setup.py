@@ -27,7 +27,6 @@ setup(
         "platformdirs>=3",
         "PyYAML>=5.4",
         "tqdm>=4.60",
-        "psutil>=5.8",
         "confusable-homoglyphs>=3.2",  # Unicode's look-alike letters, for reserved names (names.py)
         "Pillow>=9",  # image headers read before decoding (frames/images.py); JetPack has python3-pil
     ],
@@ -46,6 +45,7 @@ setup(
         "postgres-server": ["pgserver>=0.1.4"],
         "test": [
             "pytest>=7",
+            "psutil>=5.8",  # tools/ros_bench.py and tools/ros_soak.py: CPU and memory of node processes
             "hypothesis>=6",
             "ruff",
             "rosbags>=0.10",
