@@ -23,7 +23,6 @@ SHARED = REPO.parent / "shared"
 DATA = SHARED / "data"
 SAMPLES = DATA / "samples"
 LFW = DATA / "lfw"
-ROS_INTERFACES = SHARED / "ros_interfaces"
 ROS2_BUILD = SHARED / "ros2"  # the real ROS 2 distros that tools/test.sh installs and builds against
 
 
@@ -69,11 +68,6 @@ def samples() -> Path:
 @pytest.fixture(scope="session")
 def lfw_dir() -> Path:
     return need_shared(LFW)
-
-
-@pytest.fixture(scope="session")
-def ros_interfaces() -> Path:
-    return need_shared(ROS_INTERFACES)
 
 
 def ros2_unavailable() -> str | None:

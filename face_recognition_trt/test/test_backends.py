@@ -9,12 +9,17 @@ from face_recognition_trt.backends import BackendOptions, selection
 from face_recognition_trt.errors import BackendError
 
 
-def test_auto_picks_tensorrt_only_when_usable(monkeypatch):
-    monkeypatch.setattr(selection, "tensorrt_available", lambda: False)
-    assert selection.resolve_backend_kind("auto") == "onnxruntime"
-    monkeypatch.setattr(selection, "tensorrt_available", lambda: True)
-    assert selection.resolve_backend_kind("auto") == "tensorrt"
-    assert selection.resolve_backend_kind("onnxruntime") == "onnxruntime"
+def test_auto_runs_a_real_model_on_what_this_machine_can_run(models_dir):
+    """The real selection, nothing patched: TensorRT where it and a GPU are usable, else ONNX Runtime
+    on the CPU; either way the model runs a batch."""
+    import numpy as np
+
+    backend = selection.create_backend(models_dir / "mtcnn_onet.onnx", BackendOptions(kind="auto"))
+    expected = "tensorrt" if selection.tensorrt_available() else "onnxruntime:CPUExecutionProvider"
+    assert backend.name.startswith(expected)
+    outputs = backend.run({backend.input_names[0]: np.zeros((3, 3, 48, 48), np.float32)})
+    assert set(outputs) == set(backend.output_names) and all(len(v) == 3 for v in outputs.values())
+    assert selection.resolve_backend_kind("onnxruntime") == "onnxruntime"  # an explicit choice is kept
 
 
 def test_explicit_tensorrt_without_it_says_what_to_do(monkeypatch):
@@ -57,7 +62,9 @@ def test_int8_keeps_mtcnn_in_fp16_and_profiles_cover_the_frame(models_dir, monke
     lo, opt, hi = seen["mtcnn_pnet.onnx"][1]["input"]
     assert opt == (1, 3, 289, 385)  # the first pyramid level of a 640x480 frame at min_face 20
     assert hi == (1, 3, 481, 641)  # the first level at min_face 12: any run-time min_face fits
-    assert seen["mtcnn_rnet.onnx"][1]["input"][2][0] >= 64
+    # R-Net and O-Net batches reach 32 candidates per face of the profile's batch (max_faces)
+    assert seen["mtcnn_rnet.onnx"][1]["input"][2] == (BackendOptions().max_batch * 32, 3, 24, 24)
+    assert seen["mtcnn_onet.onnx"][1]["input"][2] == (BackendOptions().max_batch * 32, 3, 48, 48)
 
 
 def test_int8_calibration_chips_come_from_a_folder_of_photos(pipeline, samples, tmp_path):

@@ -15,6 +15,19 @@ def pixels(image, colour):
     return np.argwhere(np.all(image == np.array(colour, np.uint8), axis=2))
 
 
+def test_a_box_is_drawn_on_exactly_its_edges():
+    """The expected pixels: the rectangle's outline in the named colour around the box, the inside
+    of the face untouched (the label sits above the box)."""
+    frame = np.zeros((240, 320, 3), np.uint8)
+    x1, y1, x2, y2 = 100, 100, 180, 200
+    out = annotate(frame, [face((x1, y1, x2, y2), "Ada")])
+    colour = np.array(KNOWN_COLOUR, np.uint8)
+    for x, y in [(x1, 150), (x2, 150), (140, y1), (140, y2), (x1, y1), (x2, y2)]:  # edges and corners
+        assert (out[y, x] == colour).all(), (x, y)
+    assert out[y1 + 6 : y2 - 5, x1 + 6 : x2 - 5].max() == 0  # inside: not painted
+    assert out[y2 + 6 :, :].max() == 0 and out[:, x2 + 6 :].max() == 0  # nothing below or right of it
+
+
 def test_named_and_unknown_faces_get_their_colours():
     frame = np.zeros((240, 320, 3), np.uint8)
     out = annotate(frame, [face((20, 60, 80, 140), "Ada"), face((200, 60, 260, 140), "unknown")])

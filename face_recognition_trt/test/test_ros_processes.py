@@ -167,3 +167,21 @@ def test_launch_testing_system_test(samples, models_dir):
         del os.environ["FRT_TEST_PHOTO"]
     assert code == 0, test.output
     assert "Ran 1 test" in test.output and "OK" in test.output
+
+
+def test_ros2_run_finds_every_executable_setup_py_declares():
+    """What `ros2 run face_recognition_trt ...` can start, as ROS finds it in the colcon install,
+    against setup.py's console scripts: a node added to one and not the other fails here."""
+    import ast
+
+    from support.ros_processes import run
+
+    tree = ast.parse((TEST_DIR.parent / "setup.py").read_text())
+    nodes = next(n.value for n in ast.walk(tree) if isinstance(n, ast.Assign) and n.targets[0].id == "NODES")
+    expected = {elt.value for elt in nodes.elts} | {"enroll", "face-recognition-trt"}
+    listed = run(["ros2", "pkg", "executables", "face_recognition_trt"])
+    assert listed.returncode == 0, listed.stderr
+    found = {line.split()[1] for line in listed.stdout.splitlines() if line.strip()}
+    assert found == expected
+    usage = run(["ros2", "run", "face_recognition_trt", "enroll", "--help"])
+    assert usage.returncode == 0 and "--name" in usage.stdout and "--photo" in usage.stdout, usage.stderr

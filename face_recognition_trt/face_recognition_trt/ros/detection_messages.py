@@ -1,8 +1,9 @@
 """vision_msgs 4.x Detection2DArray <-> the engine's detections and recognised faces.
 
 Message classes are passed in (`types` with the attributes Detection2DArray, Detection2D,
-ObjectHypothesisWithPose), so this runs against rclpy's generated classes on a robot and against
-classes generated from the official definitions in tests. Layout (vision_msgs >= 4.0, Humble on):
+ObjectHypothesisWithPose: rclpy's generated `vision_msgs.msg`), so the conversion is plain Python.
+The tests run it on the real ROS 2's vision_msgs (test_ros_nodes.py), both distros. Layout
+(vision_msgs >= 4.0, Humble on):
 bbox.center.position.{x,y} and bbox.size_{x,y} in pixels; results[0].hypothesis.{class_id,score}.
 """
 
