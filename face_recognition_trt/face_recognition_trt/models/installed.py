@@ -1,6 +1,6 @@
 """The models directory as the runtime sees it: where a model is, its manifest, its checksum.
 
-Fetching and conversion (pip, npm, torch) are in `fetch.py`, which the runtime never imports.
+Fetching and conversion (pip, npm, torch) are in `conversion/`, which the runtime never imports.
 """
 
 from __future__ import annotations

