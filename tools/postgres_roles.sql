@@ -3,22 +3,44 @@
 --   face_robot     recognises only: reads the gallery and listens for changes
 --   face_enroller  an enrollment station: also enrolls, renames and forgets
 --
--- Run it as the gallery's owner (or a superuser) in the gallery's database, after the owner has
--- created the gallery once (any face-recognition-trt command with --gallery does), e.g.
---   psql "postgresql://admin@db.example.org/fleet?sslmode=verify-full" -f tools/postgres_roles.sql
--- then give each role a password without it reaching the shell history:
---   \password face_robot
---   \password face_enroller
--- (or log them in with client certificates: docs/fleet.md). Running it again changes nothing.
+-- The order that keeps every other role out (docs/fleet.md, "Setting up a database"):
+--   1. an administrator creates the owner, the database OWNED BY it, pgvector in it, and the two
+--      roles (creating roles needs CREATEROLE, which the owner should not have):
+--        CREATE ROLE gallery_owner LOGIN; CREATE DATABASE fleet OWNER gallery_owner;
+--        \c fleet
+--        CREATE EXTENSION vector; CREATE ROLE face_robot LOGIN; CREATE ROLE face_enroller LOGIN;
+--   2. the owner creates the gallery once (any face-recognition-trt command with --gallery does);
+--   3. the owner runs this script in the gallery's database, e.g.
+--        psql "postgresql://gallery_owner@db.example.org/fleet?sslmode=verify-full" -f tools/postgres_roles.sql
+--      Only the database's owner can take CONNECT from PUBLIC: run by anyone else, PostgreSQL
+--      only warns, and every role of the server could still connect (and NOTIFY the robots).
+--   4. give each role a password without it reaching the shell history:
+--        \password face_robot
+--        \password face_enroller
+--      (or log them in with client certificates: docs/fleet.md).
+-- Running it again changes nothing.
 \set ON_ERROR_STOP on
 
 DO $$
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'face_robot') THEN
-        CREATE ROLE face_robot LOGIN;
+    IF NOT EXISTS (SELECT FROM pg_database WHERE datname = current_database()
+                   AND pg_has_role(current_user, datdba, 'MEMBER')) THEN
+        RAISE EXCEPTION 'run this script as the owner of database %: only its owner can keep other roles out '
+            '(CREATE DATABASE ... OWNER gallery_owner; docs/fleet.md)', current_database();
     END IF;
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'face_enroller') THEN
-        CREATE ROLE face_enroller LOGIN;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'face_robot')
+       OR NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'face_enroller') THEN
+        IF NOT (SELECT rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+            RAISE EXCEPTION 'roles face_robot and face_enroller do not exist and % may not create them: an '
+                'administrator runs CREATE ROLE face_robot LOGIN; CREATE ROLE face_enroller LOGIN; first',
+                current_user;
+        END IF;
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'face_robot') THEN
+            CREATE ROLE face_robot LOGIN;
+        END IF;
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'face_enroller') THEN
+            CREATE ROLE face_enroller LOGIN;
+        END IF;
     END IF;
 END
 $$;

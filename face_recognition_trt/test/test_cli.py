@@ -178,6 +178,17 @@ def test_import_folder_ignores_hidden_entries(capsys, samples, tmp_path, models_
     assert json.loads(out) == [{"name": "Joe Biden", "samples": 1}]
 
 
+def test_import_folder_with_a_person_who_could_not_be_imported_exits_1(capsys, samples, tmp_path, models_dir):
+    """Asked and not done is exit code 1 (README), even when the other people were imported."""
+    people = tmp_path / "people"
+    people.mkdir()
+    (people / "Joe Biden.jpg").write_bytes((samples / "portraits/joe_biden_1.jpg").read_bytes())
+    cv2.imwrite(str(people / "Nobody.jpg"), np.full((200, 200, 3), 128, np.uint8))  # no face in it
+    code, out, err = run(capsys, "--gallery", tmp_path / "g.db", "identities", "import", "--json", people)
+    assert code == 1 and json.loads(out) == [{"name": "Joe Biden", "samples": 1}]
+    assert "Nobody" in err
+
+
 def test_faces_beyond_max_faces_are_unchecked_not_unknown(capsys, samples, tmp_path, models_dir):
     """A face that was never compared is not reported as a stranger."""
     g = tmp_path / "g.db"

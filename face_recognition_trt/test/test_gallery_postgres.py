@@ -113,6 +113,7 @@ def test_a_change_fetches_only_the_identity_that_changed(database):
 def test_an_unreachable_database_at_start_is_one_clear_line_without_the_password(tmp_path):
     secret = tmp_path / "password"
     secret.write_text(PASSWORD + "\n")
+    secret.chmod(0o600)
     closed_port = _closed_port()
     url = f"postgresql://robot@127.0.0.1:{closed_port}/fleet"
     proc = subprocess.run(
@@ -147,6 +148,7 @@ def test_credentials_from_a_password_file_or_libpq_never_show(local_database, tm
     url = db.url("robot_c", "creds")
     secret = tmp_path / "password"
     secret.write_text(PASSWORD + "\n")
+    secret.chmod(0o600)
     with open_gallery(url, "dlib-resnet-v1", "v1", DIM, password_file=str(secret)) as g:
         assert g.list() == [] and PASSWORD not in g.status() + g.location
     monkeypatch.setenv("PGPASSWORD", PASSWORD)  # libpq's own ways work too (~/.pgpass the same)
@@ -154,6 +156,7 @@ def test_credentials_from_a_password_file_or_libpq_never_show(local_database, tm
         assert g.list() == []
     monkeypatch.delenv("PGPASSWORD")
     secret.write_text("not " + PASSWORD)
+    secret.chmod(0o600)
     with pytest.raises(GalleryError, match="password authentication failed") as caught:
         open_gallery(url, "dlib-resnet-v1", "v1", DIM, password_file=str(secret))
     assert "horse" not in str(caught.value)
@@ -239,6 +242,7 @@ def test_the_roles_script_lets_robots_read_and_only_stations_write(local_databas
     db.sql(f"ALTER ROLE face_robot PASSWORD '{PASSWORD}'; ALTER ROLE face_enroller PASSWORD '{PASSWORD}';")
     secret = tmp_path / "password"
     secret.write_text(PASSWORD)
+    secret.chmod(0o600)
     with open_gallery(db.url("face_robot", "roles"), "dlib-resnet-v1", "v1", DIM, str(secret)) as robot:
         assert robot.matrix().names == ["Alice"]
         with pytest.raises(GalleryError, match="refused the enrollment: permission denied"):
@@ -307,3 +311,182 @@ def test_a_new_folder_is_not_running_without_asking_its_server_user(tmp_path, mo
     db = local_database.LocalDatabase(tmp_path / "never-started")
     assert not db.running()
     db.stop()  # nothing to stop, and nothing run
+
+
+@pytest.mark.parametrize("payload", ["x", "9" * 7000, "-1", "0", "99999999999999999999", "1;2", "٣"])
+def test_any_notify_payload_leaves_the_robot_following_changes(database, payload):
+    """Any role that can connect can NOTIFY on the gallery's channel. A payload that is not an
+    identity id (junk, a number over Python's int-string limit, a non-ASCII digit) once killed the
+    listener while /diagnostics still said connected: the robot never saw another change."""
+    import psycopg
+    from face_recognition_trt.gallery.replica import CHANNEL
+
+    location = database.location()
+    with open_gallery(location, "dlib-resnet-v1", "v1", DIM) as robot:
+        robot.enroll("Alice", [Sample(unit(1), 0.9)])
+        assert robot.matrix().names == ["Alice"]
+        with psycopg.connect(location, autocommit=True) as peer:
+            peer.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+        change_elsewhere(location, "enroll", "2", "Bob")
+        assert wait_until(lambda: robot.matrix().names == ["Alice", "Bob"])
+        change_elsewhere(location, "forget", "0", "Alice")
+        assert wait_until(lambda: robot.matrix().names == ["Bob"])
+        assert robot.replica._listener.is_alive() and not robot.degraded
+        assert "connected" in robot.status()
+
+
+def test_a_listener_that_died_shows_in_the_state_and_is_started_again(database, monkeypatch):
+    location = database.location()
+    with open_gallery(location, "dlib-resnet-v1", "v1", DIM) as robot:
+        robot.enroll("Alice", [Sample(unit(1), 0.9)])
+        robot.matrix()
+        listener = robot.replica._listener
+        dead = threading.Thread(target=lambda: None)
+        dead.start()
+        dead.join()
+        robot.replica._listener = dead  # as if the thread had ended
+        assert robot.degraded and "listener stopped" in robot.status()
+        change_elsewhere(location, "enroll", "2", "Bob")
+        assert wait_until(lambda: robot.matrix().names == ["Alice", "Bob"])  # the next frame restarts it
+        assert robot.replica.restarts == 1 and robot.replica._listener.is_alive()
+        assert wait_until(lambda: not robot.degraded)
+        robot.replica._closing.set()
+        listener.join(timeout=10)
+
+
+def test_a_held_advisory_lock_makes_start_up_fail_within_a_bound_with_one_line(database):
+    """A read-only role could hold the start-up lock forever: `identities list` waited without end
+    and printed nothing."""
+    import psycopg
+    from face_recognition_trt.gallery.postgres_connection import LOCK_TIMEOUT_S
+
+    location = database.location()
+    database.open(location).close()  # the gallery exists
+    with psycopg.connect(location, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(hashtext('face_gallery'))")
+        start = time.monotonic()
+        proc = subprocess.run(
+            [sys.executable, "-m", "face_recognition_trt.cli", "identities", "list", "--gallery", location],
+            capture_output=True, text=True, timeout=LOCK_TIMEOUT_S + 50,
+        )  # fmt: skip
+        waited = time.monotonic() - start
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "lock" in lines[0] and "another session" in lines[0], proc.stderr
+    assert waited < LOCK_TIMEOUT_S + 40  # bounded (a liveness check, not a speed test)
+
+
+def test_scrub_behind_an_open_read_transaction_gives_up_with_a_clear_line(database):
+    import psycopg
+
+    location = database.location()
+    with open_gallery(location, "dlib-resnet-v1", "v1", DIM) as owner:
+        owner.enroll("Alice", [Sample(unit(1), 0.9)])
+        owner.forget("Alice")
+        with psycopg.connect(location) as reader:  # BEGIN ... SELECT, then idle: holds its lock
+            reader.execute("SELECT COUNT(*) FROM face_gallery.samples").fetchone()
+            with pytest.raises(GalleryError, match="scrub waited .* finish their transactions"):
+                owner.scrub()
+            assert [i.name for i in owner.list()] == []  # nobody stays queued behind it
+        assert owner.scrub() and not owner.erase_pending  # once the reader is done
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://face_robot:TOP%zzSECRET3@127.0.0.1:5432/fleet",
+        "postgresql://u:TOPSECRET5@[::1/fleet",
+        "postgresql://u:TOP SECRET@host:notaport/db",
+    ],
+)
+def test_a_malformed_url_never_shows_its_password(url, capsys):
+    from face_recognition_trt.cli import main
+
+    with pytest.raises(GalleryError) as refused:
+        open_gallery(url, "dlib-resnet-v1", "v1", DIM)
+    assert "SECRET" not in str(refused.value) and "postgresql://" in str(refused.value)
+    assert main(["identities", "list", "--gallery", url]) == 1
+    err = capsys.readouterr().err
+    assert "SECRET" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_password_file_others_can_read_is_refused(tmp_path):
+    secret = tmp_path / "password"
+    secret.write_text(PASSWORD)
+    secret.chmod(0o644)
+    with pytest.raises(GalleryError, match=r"can be read by others \(mode 0644\): chmod 600") as refused:
+        open_gallery("postgresql://robot@127.0.0.1:1/fleet", "dlib-resnet-v1", "v1", DIM, str(secret))
+    assert PASSWORD not in str(refused.value)
+
+
+def test_migrate_into_postgresql_takes_the_password_file(database, local_database, tmp_path):
+    """The password file belongs to the postgresql:// side of a migration (it was refused because
+    the other side is a file)."""
+    from face_recognition_trt.models.registry import DLIB_RESNET as SPEC
+
+    source = tmp_path / "robot.db"
+    with open_gallery(source, SPEC.name, SPEC.version, SPEC.dim) as g:
+        g.enroll("Alice", [Sample(unit(1), 0.9)])
+    from urllib.parse import urlsplit
+
+    dbname = urlsplit(database.location("migrate")).path.lstrip("/")
+    local_database.sql(
+        f"DROP ROLE IF EXISTS migrator_{dbname}; CREATE ROLE migrator_{dbname} LOGIN PASSWORD '{PASSWORD}'; "
+        f'GRANT CREATE ON DATABASE "{dbname}" TO migrator_{dbname};'
+    )
+    secret = tmp_path / "password"
+    secret.write_text(PASSWORD)
+    secret.chmod(0o600)
+    target = local_database.url(f"migrator_{dbname}", dbname)
+    cli = [sys.executable, "-m", "face_recognition_trt.cli", "identities", "migrate", "--json"]
+    done = subprocess.run(
+        [*cli, str(source), target, "--gallery-password-file", str(secret)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["verified"] is True
+    neither = subprocess.run(
+        [*cli, str(source), str(tmp_path / "b.db"), "--gallery-password-file", str(secret)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert neither.returncode == 1 and "neither side" in neither.stderr
+
+
+def test_the_roles_script_run_by_the_database_owner_keeps_every_other_role_out(local_database, tmp_path, caplog):
+    """The documented order (docs/fleet.md): the administrator creates the owner, the database owned
+    by it and the roles; the owner creates the gallery and runs the script. A role outside the
+    gallery's roles then cannot connect (so cannot NOTIFY the robots either), and a gallery opened
+    while PUBLIC could still connect warns."""
+    import psycopg
+
+    db = local_database
+    db.sql(
+        "DROP DATABASE IF EXISTS owned; DROP ROLE IF EXISTS gallery_owner; DROP ROLE IF EXISTS stranger; "
+        f"CREATE ROLE gallery_owner LOGIN PASSWORD '{PASSWORD}'; CREATE ROLE stranger LOGIN PASSWORD '{PASSWORD}'; "
+        "CREATE DATABASE owned OWNER gallery_owner;"
+    )
+    db.sql("CREATE EXTENSION IF NOT EXISTS vector;", "owned")
+    db.sql("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'face_robot') THEN "
+           "CREATE ROLE face_robot LOGIN; END IF; IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = "
+           "'face_enroller') THEN CREATE ROLE face_enroller LOGIN; END IF; END $$;")  # fmt: skip
+    secret = tmp_path / "password"
+    secret.write_text(PASSWORD)
+    secret.chmod(0o600)
+    owner_url = db.url("gallery_owner", "owned")
+    with caplog.at_level("WARNING"), open_gallery(owner_url, "dlib-resnet-v1", "v1", DIM, str(secret)) as owner:
+        assert owner.public_can_connect and "CONNECT is not revoked from PUBLIC" in caplog.text
+    with psycopg.connect(db.url("stranger", "owned"), password=PASSWORD) as conn:  # anyone, until the script
+        conn.execute("SELECT 1")
+    script = (REPO / "tools" / "postgres_roles.sql").read_text()
+    psql = [str(db._bin / "psql"), "-v", "ON_ERROR_STOP=1", "-qAt", owner_url]
+    ran = subprocess.run(psql, input=script, capture_output=True, text=True, env={"PGPASSWORD": PASSWORD})
+    assert ran.returncode == 0 and "WARNING" not in ran.stderr, ran.stderr
+    with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+        psycopg.connect(db.url("stranger", "owned"), password=PASSWORD)
+    caplog.clear()
+    with caplog.at_level("WARNING"), open_gallery(owner_url, "dlib-resnet-v1", "v1", DIM, str(secret)) as owner:
+        assert not owner.public_can_connect and "PUBLIC" not in caplog.text
+    refused = subprocess.run(  # the script run by a role that does not own the database
+        [str(db._bin / "psql"), "-v", "ON_ERROR_STOP=1", "-qAt", db.url("stranger", "postgres")],
+        input=script, capture_output=True, text=True, env={"PGPASSWORD": PASSWORD},
+    )  # fmt: skip
+    assert refused.returncode != 0 and "run this script as the owner" in refused.stderr

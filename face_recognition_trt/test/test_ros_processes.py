@@ -59,6 +59,7 @@ def test_an_unreachable_gallery_database_gives_one_line_naming_it_and_never_the_
 
     password = "correct horse battery staple"
     (tmp_path / "password").write_text(password)
+    (tmp_path / "password").chmod(0o600)
     port = free_port()  # nothing listens there
     result = run(
         ["ros2", "run", "face_recognition_trt", "face_recognition_node", "--ros-args",

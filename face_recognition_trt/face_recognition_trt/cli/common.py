@@ -50,13 +50,17 @@ def make_recognizer(args, track: bool = False):
 
 
 def gallery_only(args, location: str | None = None):
-    """Open the gallery (or the one at `location`) without loading any network (list, forget, ...)."""
+    """Open the gallery (or the one at `location`) without loading any network (list, forget, ...).
+    With two locations (`identities migrate`), --gallery-password-file goes to the database side."""
     from ..embed.embedder import load_embedder_spec
-    from ..gallery.open import open_gallery
+    from ..gallery.open import is_database_url, open_gallery
 
     spec = load_embedder_spec(args.embedder)
+    password_file = args.gallery_password_file
+    if location is not None and not is_database_url(location):
+        password_file = None  # the SQLite side of a migration
     location = args.gallery if location is None else location
-    return open_gallery(location, spec.name, spec.version, spec.dim, args.gallery_password_file)
+    return open_gallery(location, spec.name, spec.version, spec.dim, password_file)
 
 
 def each_image(paths, on_error):

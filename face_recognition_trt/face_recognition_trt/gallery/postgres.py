@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -37,8 +38,8 @@ from .base import (
     rename_clash,
     tampered,
 )
-from .postgres_connection import Database, first_line
-from .postgres_schema import SCHEMA, open_or_create, q
+from .postgres_connection import LOCK_TIMEOUT_S, Database, first_line
+from .postgres_schema import SCHEMA, open_or_create, public_can_connect, q
 from .replica import GalleryReplica
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,12 @@ class PostgresGallery:
         self.location, self._where = self._db.location, self._db.where
         self._search: psycopg.Connection | None = None  # for index searches, opened when first needed
         open_or_create(self._db, embedder, embedder_version, dim)
+        self.public_can_connect = public_can_connect(self._db)
+        if self.public_can_connect:
+            log.warning(
+                "every role of the server may connect to the gallery database %s (CONNECT is not revoked from "
+                "PUBLIC): its owner runs tools/postgres_roles.sql (docs/fleet.md)", self._where
+            )  # fmt: skip
         self.replica = GalleryReplica(  # loaded, and its listener started, by the first frame
             dim, partial(self._db.connect, autocommit=True), self._fetch, self._check_stored, self._where
         )
@@ -191,7 +198,7 @@ class PostgresGallery:
         """The store and the database's state, for /diagnostics and logs."""
         replica = self.replica
         held = f"{replica.identities()} identities in memory" if replica.loaded else "not loaded"
-        return f"PostgreSQL {self.location}: {replica.state}; {held}"
+        return f"PostgreSQL {self.location}: {replica.describe()}; {held}"
 
     def generation(self) -> int:
         """Changes whenever the in-memory copy does (a change made here or on another machine)."""
@@ -200,8 +207,9 @@ class PostgresGallery:
 
     @property
     def degraded(self) -> bool:
-        """The database is out of reach: recognition uses the last known gallery, changes fail."""
-        return not self.replica.connected
+        """The database is out of reach, or the listener that brings other machines' changes is
+        stuck: recognition uses the last known gallery."""
+        return not self.replica.connected or self.replica.stuck
 
     def _fetch(self, conn: psycopg.Connection, ids: set[int] | None) -> dict[int, tuple[str, list]]:
         """The given identities (None: all) as id -> (name, embeddings); a forgotten one is absent."""
@@ -362,7 +370,17 @@ class PostgresGallery:
             conn.rollback()
             conn.autocommit = True
             try:
+                # Rewriting big tables may take long: no statement limit, but the lock wait stays
+                # bounded (an open read transaction, a robot's or a pg_dump's, would hold it off
+                # forever, and everyone else would queue behind the scrub).
+                conn.execute("SET statement_timeout = 0")
                 conn.execute(q("VACUUM FULL {s}.samples, {s}.identities"))
+            except psycopg.errors.LockNotAvailable:
+                raise GalleryError(
+                    f"identities scrub waited {LOCK_TIMEOUT_S} s for other sessions on {self._where} to finish "
+                    "their transactions (an idle robot in a transaction, a pg_dump) and gave up; nothing was "
+                    "rewritten: try again when they are done"
+                ) from None
             except psycopg.Error as exc:
                 raise GalleryError(
                     f"the gallery database {self._where} refused to rewrite the tables "
@@ -370,7 +388,9 @@ class PostgresGallery:
                 ) from None
             finally:
                 if not conn.closed:
-                    conn.autocommit = False
+                    with contextlib.suppress(psycopg.Error):  # a broken connection is opened again
+                        conn.execute("RESET statement_timeout")
+                        conn.autocommit = False
         self.erase_pending = False
         return True
 

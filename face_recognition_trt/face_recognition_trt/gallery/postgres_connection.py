@@ -5,10 +5,14 @@
   `ros2 param get`, in logs and in errors.
 - Each change is one transaction, reported stored only after its COMMIT returned; a failure says
   whether nothing was stored, or the outcome is unknown (the connection died during COMMIT).
+- No wait is unbounded: a lock held by another session (a stuck peer's advisory lock, an open read
+  transaction in front of `scrub`) gives up after LOCK_TIMEOUT_S, a statement after
+  STATEMENT_TIMEOUT_S, each with one line naming what waited.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +24,15 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from ..errors import GalleryError
 
 CONNECT_TIMEOUT_S = 5
+LOCK_TIMEOUT_S = 10  # waiting for another session's lock: opening, enroll, forget, rename, scrub
+STATEMENT_TIMEOUT_S = 30  # any one statement (a change is a few of them, each milliseconds)
+# A URL's password, for messages about a URL too malformed to parse (libpq's own message may echo it)
+_URL_PASSWORD = re.compile(r"(://[^/?#@:]*):[^@]*@")
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password in it replaced by ***, however malformed the rest is."""
+    return _URL_PASSWORD.sub(r"\1:***@", url)
 
 
 def first_line(exc: BaseException, secret: str | None) -> str:
@@ -33,8 +46,12 @@ def parse_url(url: str, password_file: str | None) -> tuple[str, str | None, str
     for messages. A password in the URL is refused: it would be shown wherever the URL is."""
     try:
         params = conninfo_to_dict(url)
-    except psycopg.ProgrammingError as exc:
-        raise GalleryError(f"not a valid postgresql:// URL ({first_line(exc, None)})") from None
+    except psycopg.ProgrammingError:
+        # libpq's message quotes the part it could not read, which may be the password: not shown
+        raise GalleryError(
+            f"not a valid postgresql:// URL: {redact_url(url)!r} (check its percent-encoding (%XX), brackets "
+            "around an IPv6 host, and port; put no password in it)"
+        ) from None
     if "password" in params:
         params.pop("password")
         raise GalleryError(
@@ -44,6 +61,12 @@ def parse_url(url: str, password_file: str | None) -> tuple[str, str | None, str
     password = None
     if password_file:
         try:
+            mode = Path(password_file).expanduser().stat().st_mode
+            if mode & 0o077:  # as libpq does with a ~/.pgpass others can read: not used
+                raise GalleryError(
+                    f"the password file {password_file} can be read by others (mode {mode & 0o777:04o}): "
+                    f"chmod 600 {password_file}"
+                )
             password = Path(password_file).expanduser().read_text().rstrip("\r\n")
         except (OSError, UnicodeDecodeError) as exc:
             raise GalleryError(
@@ -75,6 +98,7 @@ class Database:
                 autocommit=autocommit,
                 connect_timeout=CONNECT_TIMEOUT_S,
                 application_name="face_recognition_trt",
+                options=f"-c lock_timeout={LOCK_TIMEOUT_S * 1000} -c statement_timeout={STATEMENT_TIMEOUT_S * 1000}",
                 # notice a peer that vanished without closing (power, network) within ~10 s
                 keepalives=1,
                 keepalives_idle=4,
@@ -112,8 +136,20 @@ class Database:
             except GalleryError:
                 self._rollback(conn)
                 raise
+            except psycopg.errors.LockNotAvailable:
+                self._rollback(conn)
+                raise GalleryError(
+                    f"the {what} waited {LOCK_TIMEOUT_S} s for a lock another session holds on {self.where} "
+                    f"(a stuck peer, or a long transaction) and gave up{nothing}"
+                ) from None
+            except psycopg.errors.QueryCanceled:
+                self._rollback(conn)
+                raise GalleryError(
+                    f"the gallery database {self.where} did not finish the {what} within {STATEMENT_TIMEOUT_S} s"
+                    f" and it was cancelled{nothing}"
+                ) from None
             except psycopg.OperationalError as exc:
-                lost = conn.broken or conn.closed  # else the server refused (a lock timeout, ...)
+                lost = conn.broken or conn.closed  # else the server refused
                 self._rollback(conn)
                 reason = first_line(exc, self.password)
                 if lost:

@@ -73,6 +73,19 @@ def open_or_create(db: Database, embedder: str, embedder_version: str, dim: int)
     register_vector(db.writer())
 
 
+def public_can_connect(db: Database) -> bool:
+    """Whether every role of the server may connect to the gallery's database (CONNECT not taken
+    from PUBLIC by the database's owner: tools/postgres_roles.sql). Any role that can connect can
+    NOTIFY the robots; PostgreSQL cannot limit NOTIFY to some roles."""
+    return bool(
+        db.read(
+            lambda conn: conn.execute(
+                "SELECT has_database_privilege('public', current_database(), 'CONNECT')"
+            ).fetchone()[0]
+        )
+    )
+
+
 def _create(conn: psycopg.Connection, db: Database, embedder: str, embedder_version: str, dim: int) -> None:
     try:
         with conn.transaction():  # a savepoint: a refusal here is reported, not half-applied

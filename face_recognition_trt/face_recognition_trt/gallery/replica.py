@@ -6,6 +6,10 @@ with the last known gallery while the database is away.
   commits; the listener thread fetches only those identities.
 - A lost connection is retried with backoff (RECONNECT_MIN_S doubling to RECONNECT_MAX_S); then
   everything is loaded again, since notifications sent meanwhile were not kept for us.
+- Any role that can connect can NOTIFY on the channel (PostgreSQL cannot limit it): a payload that is
+  not an identity id means "reload what you cannot trust", and nothing a peer sends ends the
+  listener. A listener that died anyway is started again by the next frame; one that stopped
+  answering (no turn of its loop for LISTENER_STALE_S) shows in `state` and `degraded`.
 """
 
 from __future__ import annotations
@@ -20,13 +24,23 @@ import numpy as np
 import psycopg
 from psycopg import sql
 
-from ..errors import GalleryError
 from .base import GalleryMatrix
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "face_gallery"  # the NOTIFY channel of gallery/postgres.py's triggers; payload: an identity id
 RECONNECT_MIN_S, RECONNECT_MAX_S = 0.5, 30.0
+LISTENER_STALE_S = 15.0  # the loop turns at least once a second; silence this long means stuck
+MAX_ID = 2**63 - 1  # identities.id is a bigint
+
+
+def identity_id(payload: str) -> int | None:
+    """The identity id a notification carries, or None when it is not one (a peer's junk, a number
+    too long for Python's int parser or for a bigint): then the whole copy is reloaded."""
+    if not (0 < len(payload) <= 19 and payload.isascii() and payload.isdigit()):
+        return None
+    number = int(payload)
+    return number if 0 < number <= MAX_ID else None
 
 # id -> (display name, that identity's embeddings); an identity that is gone is absent
 Found = dict[int, tuple[str, list[np.ndarray]]]
@@ -55,6 +69,8 @@ class GalleryReplica:
         self._start_lock = threading.Lock()
         self._listener: threading.Thread | None = None
         self._closing = threading.Event()
+        self._heartbeat = time.monotonic()  # the listener's loop was here last
+        self.restarts = 0  # listener threads started again after one died
 
     @property
     def loaded(self) -> bool:
@@ -62,16 +78,42 @@ class GalleryReplica:
 
     def start(self) -> None:
         """The first time: LISTEN, then load (a change committed in between is both loaded and
-        notified), then hand the connection to the listener thread."""
-        if self._listener is not None:
+        notified), then hand the connection to the listener thread. Later: start the listener
+        again if it died (it reconnects and reloads everything itself)."""
+        if self._listener is not None and (self._listener.is_alive() or self._closing.is_set()):
             return
         with self._start_lock:
-            if self._listener is not None:
+            if self._listener is None:
+                conn = self._listening()
+                self.update(None, partial(self._fetch, conn, None))
+            elif not self._listener.is_alive() and not self._closing.is_set():
+                log.warning("the gallery listener for %s had stopped; started again", self._where)
+                conn, self.restarts = None, self.restarts + 1
+                self.connected, self.state = False, "listener stopped; starting again"
+            else:
                 return
-            conn = self._listening()
-            self.update(None, partial(self._fetch, conn, None))
+            self._heartbeat = time.monotonic()
             self._listener = threading.Thread(target=self._listen, args=(conn,), name="gallery-listener", daemon=True)
             self._listener.start()
+
+    @property
+    def stuck(self) -> bool:
+        """The listener is gone, or its loop has not turned for LISTENER_STALE_S: changes made
+        elsewhere are not reaching this copy."""
+        if self._listener is None or self._closing.is_set():
+            return False
+        return not self._listener.is_alive() or time.monotonic() - self._heartbeat > LISTENER_STALE_S
+
+    def describe(self) -> str:
+        """The state for /diagnostics and the CLI, the listener's health included."""
+        if self._listener is not None and not self._listener.is_alive() and not self._closing.is_set():
+            return "listener stopped (started again by the next frame); changes made elsewhere are not arriving"
+        if self.stuck:
+            return (
+                f"listener not answering for {time.monotonic() - self._heartbeat:.0f} s; "
+                "changes made elsewhere are not arriving"
+            )
+        return self.state
 
     def close(self) -> None:
         self._closing.set()
@@ -133,6 +175,7 @@ class GalleryReplica:
     def _listen(self, conn: psycopg.Connection | None) -> None:
         delay, down_since = RECONNECT_MIN_S, None
         while not self._closing.is_set():
+            self._heartbeat = time.monotonic()
             try:
                 if conn is None or conn.closed or conn.broken:
                     conn = self._listening()
@@ -140,11 +183,16 @@ class GalleryReplica:
                     log.warning("gallery database %s reachable again; gallery reloaded", self._where)
                 if down_since is not None or not self.connected:
                     self.connected, self.state, delay, down_since = True, "connected", RECONNECT_MIN_S, None
-                ids = {int(n.payload) for n in conn.notifies(timeout=1.0, stop_after=1)}
-                if ids:  # take the rest of a burst (an import) in the same fetch
-                    ids |= {int(n.payload) for n in conn.notifies(timeout=0.02)}
-                    self.update(ids, partial(self._fetch, conn, ids))
-            except (psycopg.Error, GalleryError) as exc:
+                payloads = [n.payload for n in conn.notifies(timeout=1.0, stop_after=1)]
+                if payloads:  # take the rest of a burst (an import) in the same fetch
+                    payloads += [n.payload for n in conn.notifies(timeout=0.02)]
+                    ids = {identity_id(p) for p in payloads}
+                    if None in ids:  # not an id: reload everything rather than trust it
+                        log.warning("a notification on %s was not an identity id; gallery reloaded", CHANNEL)
+                        self.update(None, partial(self._fetch, conn, None))
+                    else:
+                        self.update(ids, partial(self._fetch, conn, ids))
+            except Exception as exc:  # noqa: BLE001 - nothing a peer sends may end the listener
                 if self._closing.is_set():
                     break
                 if conn is not None:
