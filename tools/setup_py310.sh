@@ -25,5 +25,8 @@ if [ ! -x "$VENV/bin/python" ]; then
   "$PY" -m venv "$VENV"
 fi
 echo "== installing the runtime and test dependencies for Python 3.10 (constraints.txt's 3.10 pins)"
+# setuptools builds the wheel in face_recognition_trt/build and never empties it: a module moved
+# away would still be shipped from there
+rm -rf face_recognition_trt/build
 "$VENV/bin/python" -m pip --disable-pip-version-check --quiet install -c constraints.txt \
   "./face_recognition_trt[opencv,test,eval,postgres,postgres-server]"

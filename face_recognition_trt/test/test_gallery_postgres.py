@@ -490,3 +490,57 @@ def test_the_roles_script_run_by_the_database_owner_keeps_every_other_role_out(l
         input=script, capture_output=True, text=True, env={"PGPASSWORD": PASSWORD},
     )  # fmt: skip
     assert refused.returncode != 0 and "run this script as the owner" in refused.stderr
+
+
+def test_a_bad_sample_in_a_migration_is_named_with_its_identity_sample_and_file(database, tmp_path):
+    import sqlite3
+
+    from face_recognition_trt.models.registry import DLIB_RESNET as SPEC
+
+    source = tmp_path / "robot.db"
+    with open_gallery(source, SPEC.name, SPEC.version, SPEC.dim) as g:
+        g.enroll("Alice", [Sample(unit(1), 0.9, "alice.jpg")])
+        g.enroll("Bob", [Sample(unit(2), 0.9)])
+    bad = unit(1).copy()
+    bad[5] = np.nan
+    with sqlite3.connect(source) as conn:  # a tampered file
+        conn.execute("UPDATE samples SET embedding = ? WHERE source = 'alice.jpg'", (bad.astype("<f4").tobytes(),))
+    fleet = database.location()
+    proc = subprocess.run(
+        [sys.executable, "-m", "face_recognition_trt.cli", "identities", "migrate", str(source), fleet],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 1
+    line = proc.stderr.strip().splitlines()[-1]
+    assert str(source) in line and "'Alice', sample 1 (alice.jpg)" in line and "1 not finite" in line, line
+    with open_gallery(fleet, SPEC.name, SPEC.version, SPEC.dim) as copy:
+        assert copy.list() == []  # nothing half copied
+
+
+def test_a_frozen_server_fails_a_change_within_the_bound_and_stores_nothing(own_server, tmp_path, monkeypatch):
+    """A server frozen with its sockets open (SIGSTOP) answers neither queries nor its own timeouts,
+    and TCP sees nothing wrong: an enroll hung for the whole freeze. The client's deadline cuts it."""
+    import os
+    import signal
+
+    from face_recognition_trt.gallery import postgres_connection
+
+    monkeypatch.setattr(postgres_connection, "ANSWER_TIMEOUT_S", 2.0)
+    url = own_server.admin_url("fleet")
+    postmaster = int((own_server.folder / "postmaster.pid").read_text().split()[0])
+    with open_gallery(url, "dlib-resnet-v1", "v1", DIM) as robot:
+        robot.enroll("Alice", [Sample(unit(1), 0.9)])
+        # the whole server, the robot's own backend included (forked when it connected)
+        children = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True, text=True).stdout.split()
+        server = [postmaster, *map(int, children)]
+        for pid in server:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            start = time.monotonic()
+            with pytest.raises(GalleryError, match=r"unreachable \(no answer for 2 s\); the enrollment failed"):
+                robot.enroll("Bob", [Sample(unit(2), 0.9)])
+            assert time.monotonic() - start < 30  # bounded (a liveness check, not a speed test)
+        finally:
+            for pid in server:
+                os.kill(pid, signal.SIGCONT)
+        assert [i.name for i in robot.list()] == ["Alice"]  # reconnected; Bob was not stored

@@ -124,7 +124,10 @@ def cmd_identities_migrate(args) -> int:
             total=samples, desc=f"copying to {destination.location}", unit="samples", file=sys.stderr,
             disable=args.no_progress,
         ) as bar:  # fmt: skip
-            destination.enroll_many(identities, progress=bar.update)
+            try:
+                destination.enroll_many(identities, progress=bar.update)
+            except FaceRecognitionError as exc:
+                raise FaceRecognitionError(f"copying {source.location}: {exc}") from None
         keys = {validate_name(name)[1] for name, _ in identities}
         copied = [(n, s) for n, s in destination.identities_with_samples() if validate_name(n)[1] in keys]
         expected, found = checksum(identities), checksum(copied)

@@ -100,7 +100,10 @@ def check_embedding(embedding: np.ndarray, dim: int) -> np.ndarray:
     embedding as little-endian float32, as stored."""
     vec = np.asarray(embedding, dtype="<f4").reshape(-1)
     if vec.shape[0] != dim or not np.all(np.isfinite(vec)):
-        raise GalleryError(f"embedding must be {dim} finite values (got {vec.shape[0]})")
+        bad = int(np.count_nonzero(~np.isfinite(vec)))
+        raise GalleryError(
+            f"embedding must be {dim} finite values (got {vec.shape[0]}" + (f", {bad} not finite)" if bad else ")")
+        )
     norm = float(np.linalg.norm(vec))
     if abs(norm - 1.0) > UNIT_TOLERANCE:
         raise GalleryError(f"embedding must have unit length (got {norm:.4f}): not from an embedder of ours")
@@ -184,7 +187,14 @@ def checked_samples(name: str, samples: list[Sample], dim: int) -> tuple[str, st
     display, key = validate_name(name)
     if not samples:
         raise GalleryError(f"'{display}': no samples to enroll")
-    return display, key, [check_embedding(s.embedding, dim) for s in samples]
+    checked = []
+    for number, sample in enumerate(samples, 1):
+        try:
+            checked.append(check_embedding(sample.embedding, dim))
+        except GalleryError as exc:  # which person and which sample, for an import of thousands
+            source = f" ({sample.source})" if sample.source else ""
+            raise GalleryError(f"'{display}', sample {number}{source}: {exc}") from None
+    return display, key, checked
 
 
 def checksum(identities: list[tuple[str, list[Sample]]]) -> str:

@@ -270,7 +270,9 @@ class PostgresGallery:
             ids.add(identity_id)
             return total
 
-        done = self._db.run(lambda conn: enroll_each(identities, partial(enroll_one, conn), progress), "import")
+        done = self._db.run(
+            lambda conn: enroll_each(identities, partial(enroll_one, conn), progress), "import", bounded=False
+        )
         self._changed(ids)
         return done
 

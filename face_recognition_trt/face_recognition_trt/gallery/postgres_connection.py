@@ -12,7 +12,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +27,11 @@ from ..errors import GalleryError
 
 CONNECT_TIMEOUT_S = 5
 LOCK_TIMEOUT_S = 10  # waiting for another session's lock: opening, enroll, forget, rename, scrub
-STATEMENT_TIMEOUT_S = 30  # any one statement (a change is a few of them, each milliseconds)
+STATEMENT_TIMEOUT_S = 15  # any one statement (a change is a few of them, each milliseconds)
+# The server enforces the two above; a server that does not answer at all (frozen, its sockets
+# open, so neither TCP keepalives nor tcp_user_timeout notice) cannot. So the client cuts a change
+# or read that has waited this long for an answer: longer than the server's own limits.
+ANSWER_TIMEOUT_S = 20.0
 # A URL's password, for messages about a URL too malformed to parse (libpq's own message may echo it)
 _URL_PASSWORD = re.compile(r"(://[^/?#@:]*):[^@]*@")
 
@@ -122,56 +128,63 @@ class Database:
             self._conn = self.connect()
         return self._conn
 
-    def run(self, work: Callable[[psycopg.Connection], object], what: str, write: bool = True):
+    def run(self, work: Callable[[psycopg.Connection], object], what: str, write: bool = True, bounded: bool = True):
         """`work` in one transaction, COMMIT, and only then success. A failure before COMMIT stored
-        nothing; a connection lost during COMMIT leaves the outcome unknown, and says so."""
+        nothing; a connection lost during COMMIT leaves the outcome unknown, and says so.
+        `bounded`: cut it when the server gives no answer for ANSWER_TIMEOUT_S (an import of many
+        identities passes False: it may rightly take longer, and shows its progress)."""
         nothing = f"; the {what} failed and nothing was stored" if write else ""
         with self.lock:
             try:
                 conn = self.writer()
             except GalleryError as exc:
                 raise GalleryError(f"{exc}{nothing}") from None
-            try:
-                result = work(conn)
-            except GalleryError:
-                self._rollback(conn)
-                raise
-            except psycopg.errors.LockNotAvailable:
-                self._rollback(conn)
+            with _Deadline(conn, ANSWER_TIMEOUT_S if bounded else None) as deadline:
+                return self._in_transaction(conn, work, what, write, nothing, deadline)
+
+    def _in_transaction(self, conn, work, what: str, write: bool, nothing: str, deadline: _Deadline):
+        try:
+            result = work(conn)
+        except GalleryError:
+            self._rollback(conn)
+            raise
+        except psycopg.errors.LockNotAvailable:
+            self._rollback(conn)
+            raise GalleryError(
+                f"the {what} waited {LOCK_TIMEOUT_S} s for a lock another session holds on {self.where} "
+                f"(a stuck peer, or a long transaction) and gave up{nothing}"
+            ) from None
+        except psycopg.errors.QueryCanceled:
+            self._rollback(conn)
+            raise GalleryError(
+                f"the gallery database {self.where} did not finish the {what} within {STATEMENT_TIMEOUT_S} s"
+                f" and it was cancelled{nothing}"
+            ) from None
+        except psycopg.OperationalError as exc:
+            lost = conn.broken or conn.closed  # else the server refused
+            self._rollback(conn)
+            reason = f"no answer for {ANSWER_TIMEOUT_S:g} s" if deadline.fired else first_line(exc, self.password)
+            if lost:
                 raise GalleryError(
-                    f"the {what} waited {LOCK_TIMEOUT_S} s for a lock another session holds on {self.where} "
-                    f"(a stuck peer, or a long transaction) and gave up{nothing}"
+                    f"the gallery database {self.where} is unreachable ({reason}){nothing}"
                 ) from None
-            except psycopg.errors.QueryCanceled:
-                self._rollback(conn)
-                raise GalleryError(
-                    f"the gallery database {self.where} did not finish the {what} within {STATEMENT_TIMEOUT_S} s"
-                    f" and it was cancelled{nothing}"
-                ) from None
-            except psycopg.OperationalError as exc:
-                lost = conn.broken or conn.closed  # else the server refused
-                self._rollback(conn)
-                reason = first_line(exc, self.password)
-                if lost:
-                    raise GalleryError(
-                        f"the gallery database {self.where} is unreachable ({reason}){nothing}"
-                    ) from None
-                raise GalleryError(f"the gallery database {self.where} refused the {what}: {reason}") from None
-            except psycopg.Error as exc:
-                self._rollback(conn)
-                raise GalleryError(
-                    f"the gallery database {self.where} refused the {what}: {first_line(exc, self.password)}"
-                ) from None
-            try:
-                conn.commit()
-            except psycopg.Error as exc:
-                if not write:
-                    raise GalleryError(f"the gallery database {self.where} is unreachable") from None
-                raise GalleryError(
-                    f"the connection to {self.where} was lost while committing the {what} "
-                    f"({first_line(exc, self.password)}): check `identities list` before repeating it"
-                ) from None
-            return result
+            raise GalleryError(f"the gallery database {self.where} refused the {what}: {reason}") from None
+        except psycopg.Error as exc:
+            self._rollback(conn)
+            raise GalleryError(
+                f"the gallery database {self.where} refused the {what}: {first_line(exc, self.password)}"
+            ) from None
+        try:
+            conn.commit()
+        except psycopg.Error as exc:
+            if not write:
+                raise GalleryError(f"the gallery database {self.where} is unreachable") from None
+            reason = f"no answer for {ANSWER_TIMEOUT_S:g} s" if deadline.fired else first_line(exc, self.password)
+            raise GalleryError(
+                f"the connection to {self.where} was lost while committing the {what} "
+                f"({reason}): check `identities list` before repeating it"
+            ) from None
+        return result
 
     def read(self, work: Callable[[psycopg.Connection], object]):
         return self.run(work, "read", write=False)
@@ -184,3 +197,31 @@ class Database:
 
     def close(self) -> None:
         self._conn.close()
+
+
+class _Deadline:
+    """Cuts a connection whose server has not answered within `seconds` (None: never): its socket
+    is shut down from a timer thread, so the waiting call fails as a lost connection. Shutting
+    down, unlike closing, frees nothing that libpq still uses in the waiting thread."""
+
+    def __init__(self, conn: psycopg.Connection, seconds: float | None) -> None:
+        self.fired = False
+        self._timer = threading.Timer(seconds, self._cut, args=(conn,)) if seconds else None
+
+    def __enter__(self) -> _Deadline:
+        if self._timer is not None:
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def _cut(self, conn: psycopg.Connection) -> None:
+        self.fired = True
+        try:
+            with socket.socket(fileno=os.dup(conn.fileno())) as sock:
+                sock.shutdown(socket.SHUT_RDWR)
+        except (OSError, psycopg.Error):
+            pass  # already closed: the waiting call has failed by itself
