@@ -9,6 +9,7 @@ visible, and may not pass for a reserved word with look-alike letters from anoth
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 from confusable_homoglyphs import confusables
@@ -40,6 +41,15 @@ def latin_skeleton(text: str) -> str:
         if found["homoglyphs"]
     }
     return "".join(swaps.get(ch, ch) for ch in text)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def look_alike_key(name: str) -> str:
+    """How a name looks: its letters that pass for Latin ones replaced by them, then case-folded
+    (after: a Cyrillic capital В passes for B, its small в does not). Two names with one look and
+    different keys ("Joe Biden" and "Јое Віdеn" in Cyrillic) are two identities that people could
+    not tell apart on a screen."""
+    return latin_skeleton(name).casefold()
 
 
 def validate_name(name: str) -> tuple[str, str]:

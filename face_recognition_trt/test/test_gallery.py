@@ -25,6 +25,7 @@ from face_recognition_trt.gallery.transfer import export_gallery, import_gallery
 from face_recognition_trt.names import validate_name
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.thumbnails import jpeg_thumbnail
 
 DIM = 128
 
@@ -216,7 +217,7 @@ def test_foreign_sqlite_file_is_refused(tmp_path):
 def test_export_import_round_trip(store, tmp_path):
     first, second = store.location("a"), store.location("b")
     with store.open(first) as a:
-        a.enroll("Alice", [Sample(unit(1), 0.9, "a1.jpg", b"\xff\xd8thumb"), Sample(unit(2), 0.5)])
+        a.enroll("Alice", [Sample(unit(1), 0.9, "a1.jpg", jpeg_thumbnail()), Sample(unit(2), 0.5)])
         a.enroll("Bob", [Sample(unit(3), 0.8)])
         assert export_gallery(a, tmp_path / "robot.json") == 2
     with store.open(second) as b:
@@ -663,3 +664,39 @@ def test_concurrent_writers_lose_nothing_and_names_stay_unique(store):
     assert all(count == 1 for count in stored.values())
     assert sum(name.startswith("shared") for name in stored) == 15  # each shared name won exactly once
     assert sum(name.startswith("robot") for name in stored) == 60
+
+
+@pytest.mark.parametrize(
+    "thumbnail,reason",
+    [
+        (b"\xff\xd8" + b"\0" * (2 << 20), "bytes \\(at most 65536\\)"),  # megabytes of anything
+        (b"\xff\xd8 not a jpeg", "not a readable JPEG"),
+        ("png", "must be a JPEG"),
+    ],
+)
+def test_a_thumbnail_that_is_not_a_small_jpeg_is_refused_with_its_identity(store, thumbnail, reason):
+    import cv2
+
+    if thumbnail == "png":
+        thumbnail = cv2.imencode(".png", np.zeros((64, 64, 3), np.uint8))[1].tobytes()
+    with store.open(store.location()) as g:
+        with pytest.raises(GalleryError, match=f"'Alice', sample 1 \\(a.jpg\\): thumbnail .*{reason}"):
+            g.enroll("Alice", [Sample(unit(1), 0.9, "a.jpg", thumbnail)])
+        assert g.list() == []
+
+
+def test_a_name_that_looks_like_an_enrolled_one_is_refused(store):
+    """ "Јое Віdеn" in Cyrillic letters next to an enrolled "Joe Biden": two identities nobody could
+    tell apart on a screen. Names merely in another script stay welcome."""
+    cyrillic = "\u0408\u043e\u0435 \u0412\u0456d\u0435n"  # Јое Віdеn
+    with store.open(store.location()) as g:
+        g.enroll("Joe Biden", [Sample(unit(1), 0.9)])
+        with pytest.raises(GalleryError, match="looks like the enrolled 'Joe Biden'"):
+            g.enroll(cyrillic, [Sample(unit(2), 0.9)])
+        g.enroll("Иван Петров", [Sample(unit(3), 0.9)])
+        with pytest.raises(GalleryError, match="looks like the enrolled 'Joe Biden'"):
+            g.rename("Иван Петров", cyrillic)
+        g.enroll("joe biden", [Sample(unit(4), 0.9)], add_to_existing=True)  # the same person: fine
+        with pytest.raises(GalleryError, match="looks like the enrolled 'Ada'"):  # within one import too
+            g.enroll_many([("Ada", [Sample(unit(5), 0.9)]), ("\u0410da", [Sample(unit(6), 0.9)])])
+        assert [(i.name, i.samples) for i in g.list()] == [("Joe Biden", 2), ("Иван Петров", 1)]

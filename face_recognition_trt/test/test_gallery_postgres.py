@@ -18,6 +18,7 @@ from face_recognition_trt.errors import GalleryError
 from face_recognition_trt.gallery.base import Sample
 from face_recognition_trt.gallery.open import open_gallery
 from face_recognition_trt.gallery.postgres import PostgresGallery
+from support.thumbnails import jpeg_thumbnail
 
 REPO = Path(__file__).resolve().parents[2]
 DIM = 128
@@ -272,7 +273,7 @@ def test_identities_migrate_copies_between_stores_both_ways_and_verifies(databas
 
     source = tmp_path / "robot.db"
     with open_gallery(source, SPEC.name, SPEC.version, SPEC.dim) as g:
-        g.enroll("Alice", [Sample(unit(1), 0.9, "a.jpg", b"\xff\xd8jpeg"), Sample(unit(2), 0.8)])
+        g.enroll("Alice", [Sample(unit(1), 0.9, "a.jpg", jpeg_thumbnail()), Sample(unit(2), 0.8)])
         g.enroll("Bob", [Sample(unit(3), 0.7)])
     fleet = database.location()
     back = tmp_path / "back.db"
@@ -295,7 +296,7 @@ def test_identities_migrate_copies_between_stores_both_ways_and_verifies(databas
     assert json.loads(home.stdout)["checksum"] == report["checksum"]
     with open_gallery(back, SPEC.name, SPEC.version, SPEC.dim) as g:
         samples = dict(g.identities_with_samples())
-        assert samples["Alice"][0].source == "a.jpg" and samples["Alice"][0].thumbnail == b"\xff\xd8jpeg"
+        assert samples["Alice"][0].source == "a.jpg" and samples["Alice"][0].thumbnail == jpeg_thumbnail()
 
 
 def test_a_new_folder_is_not_running_without_asking_its_server_user(tmp_path, monkeypatch):

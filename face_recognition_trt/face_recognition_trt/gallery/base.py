@@ -12,6 +12,7 @@ tests run on both (test/test_gallery.py). What is shared lives here.
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -19,7 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from ..errors import GalleryError
-from ..names import validate_name
+from ..names import look_alike_key, validate_name
 
 SCHEMA_VERSION = 1
 UNIT_TOLERANCE = 1e-3  # embedders L2-normalise their output; float32 keeps the length within 1e-6
@@ -110,6 +111,29 @@ def check_embedding(embedding: np.ndarray, dim: int) -> np.ndarray:
     return vec
 
 
+MAX_THUMBNAIL_BYTES = 64 * 1024  # a 64x64 JPEG is a few KB: anything larger is not one of ours
+MAX_THUMBNAIL_SIDE = 256
+
+
+def check_thumbnail(thumbnail: bytes | None) -> None:
+    """A thumbnail is a small JPEG (64x64 when made here), or nothing: a tampered file or export
+    could carry hundreds of megabytes of anything, copied and kept as a face."""
+    if thumbnail is None:
+        return
+    if len(thumbnail) > MAX_THUMBNAIL_BYTES:
+        raise GalleryError(f"thumbnail of {len(thumbnail)} bytes (at most {MAX_THUMBNAIL_BYTES}): not one of ours")
+    from PIL import Image, UnidentifiedImageError  # Pillow reads the header and checks the data
+
+    try:
+        with Image.open(io.BytesIO(thumbnail)) as image:
+            image.verify()
+            fmt, size = image.format, image.size
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise GalleryError("thumbnail is not a readable JPEG image") from None
+    if fmt != "JPEG" or max(size) > MAX_THUMBNAIL_SIDE:
+        raise GalleryError(f"thumbnail must be a JPEG of at most {MAX_THUMBNAIL_SIDE} px (got {fmt} {size})")
+
+
 def check_stored_embeddings(embeddings: np.ndarray, starts: list[int], names: list[str], tampered) -> None:
     """What was read back must be finite unit vectors (`tampered(what)` makes the error)."""
     wrong = np.flatnonzero(~(np.abs(np.linalg.norm(embeddings, axis=1) - 1.0) <= UNIT_TOLERANCE))  # NaN too
@@ -191,10 +215,29 @@ def checked_samples(name: str, samples: list[Sample], dim: int) -> tuple[str, st
     for number, sample in enumerate(samples, 1):
         try:
             checked.append(check_embedding(sample.embedding, dim))
+            check_thumbnail(sample.thumbnail)
         except GalleryError as exc:  # which person and which sample, for an import of thousands
             source = f" ({sample.source})" if sample.source else ""
             raise GalleryError(f"'{display}', sample {number}{source}: {exc}") from None
     return display, key, checked
+
+
+def look_alike_index(rows) -> dict[str, tuple[str, str]]:
+    """(name key, name) rows of the enrolled identities -> {look: (key, name)} for check_look_alike."""
+    return {look_alike_key(name): (key, name) for key, name in rows}
+
+
+def check_look_alike(display: str, key: str, index: dict[str, tuple[str, str]]) -> None:
+    """Refuse a new name that looks like an enrolled one but is not it; add it to `index` otherwise
+    (an import checks its own names against each other too)."""
+    look = look_alike_key(display)
+    found = index.get(look)
+    if found and found[0] != key:
+        raise GalleryError(
+            f"'{display}' looks like the enrolled '{found[1]}' (letters of another script that show the same): "
+            "choose a name that cannot pass for it"
+        )
+    index[look] = (key, display)
 
 
 def checksum(identities: list[tuple[str, list[Sample]]]) -> str:

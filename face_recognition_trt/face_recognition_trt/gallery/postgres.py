@@ -31,9 +31,11 @@ from .base import (
     Sample,
     already_enrolled,
     check_enrollment,
+    check_look_alike,
     check_stored_embeddings,
     checked_samples,
     enroll_each,
+    look_alike_index,
     no_identity,
     rename_clash,
     tampered,
@@ -263,9 +265,14 @@ class PostgresGallery:
 
         ids: set[int] = set()
 
+        looks: dict[str, tuple[str, str]] | None = None  # one look-alike index for the whole import
+
         def enroll_one(conn, name: str, samples: list[Sample]) -> int:
+            nonlocal looks
+            if looks is None:
+                looks = self._look_alikes(conn)
             identity_id, total = self._enroll_in_transaction(
-                conn, name, samples, add_to_existing, "import with --merge", skip_known=True
+                conn, name, samples, add_to_existing, "import with --merge", skip_known=True, looks=looks
             )
             ids.add(identity_id)
             return total
@@ -277,7 +284,7 @@ class PostgresGallery:
         return done
 
     def _enroll_in_transaction(
-        self, conn, name: str, samples: list[Sample], add: bool, hint: str, skip_known: bool = False
+        self, conn, name: str, samples: list[Sample], add: bool, hint: str, skip_known: bool = False, looks=None
     ) -> tuple[int, int]:
         display, key, vectors = checked_samples(name, samples, self.dim)
         now = time.time()
@@ -295,6 +302,8 @@ class PostgresGallery:
             identity_id = self._lock_identity(conn, key, display)
         else:
             identity_id = row[0]
+            index = self._look_alikes(conn, identity_id) if looks is None else looks
+            check_look_alike(display, key, index)
         if skip_known:
             known = {
                 _array(e).tobytes()
@@ -326,6 +335,11 @@ class PostgresGallery:
             )
         total = conn.execute(q("SELECT COUNT(*) FROM {s}.samples WHERE identity_id = %s"), (identity_id,))
         return identity_id, total.fetchone()[0]
+
+    def _look_alikes(self, conn, but: int | None = None) -> dict[str, tuple[str, str]]:
+        """The look-alike index of the enrolled names (but the identity `but`, just inserted)."""
+        rows = conn.execute(q("SELECT name_key, name FROM {s}.identities WHERE id != %s"), (but or 0,))
+        return look_alike_index(rows.fetchall())
 
     def _lock_identity(self, conn: psycopg.Connection, key: str, name: str) -> int:
         """The id of the identity with this name key, its row locked until the transaction ends
@@ -402,6 +416,7 @@ class PostgresGallery:
 
         def work(conn):
             identity_id = self._lock_identity(conn, old_key, old)
+            check_look_alike(display, key, self._look_alikes(conn, identity_id))
             try:
                 with conn.transaction():
                     conn.execute(

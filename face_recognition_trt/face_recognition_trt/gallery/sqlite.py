@@ -31,10 +31,12 @@ from .base import (
     Sample,
     already_enrolled,
     check_enrollment,
+    check_look_alike,
     check_meta,
     check_stored_embeddings,
     checked_samples,
     enroll_each,
+    look_alike_index,
     no_identity,
     rename_clash,
     tampered,
@@ -373,6 +375,8 @@ class SqliteGallery:
             clash = self.conn.execute("SELECT id FROM identities WHERE name_key = ?", (key,)).fetchone()
             if clash and clash[0] != found[0]:
                 raise rename_clash(display)
+            others = self.conn.execute("SELECT name_key, name FROM identities WHERE id != ?", (found[0],))
+            check_look_alike(display, key, look_alike_index(others))
             self.conn.execute("UPDATE identities SET name = ?, name_key = ? WHERE id = ?", (display, key, found[0]))
 
     # --- moving between robots (the file format is gallery/transfer.py's) ---------------------------
@@ -401,24 +405,31 @@ class SqliteGallery:
         """Enroll several identities in one transaction: all of them, or none (an import).
         `progress(samples)` is called after each identity."""
         with self._transaction():
+            looks = self._look_alikes()  # one index for the whole import
             return enroll_each(
                 identities,
                 lambda name, samples: self._enroll_in_transaction(
-                    name, samples, add_to_existing, "import with --merge", skip_known=True
+                    name, samples, add_to_existing, "import with --merge", skip_known=True, looks=looks
                 ),
                 progress,
             )
 
+    def _look_alikes(self) -> dict[str, tuple[str, str]]:
+        return look_alike_index(self.conn.execute("SELECT name_key, name FROM identities"))
+
     def _enroll_in_transaction(
-        self, name: str, samples: list[Sample], add: bool, hint: str, skip_known: bool = False
+        self, name: str, samples: list[Sample], add: bool, hint: str, skip_known: bool = False, looks=None
     ) -> int:
-        """`skip_known`: samples this identity already has (the same embedding) are not added again."""
+        """`skip_known`: samples this identity already has (the same embedding) are not added again.
+        `looks`: the look-alike index of an import (else read here)."""
         display, key, vectors = checked_samples(name, samples, self.dim)
         blobs = [v.tobytes() for v in vectors]
         now = time.time()
         row = self.conn.execute("SELECT id FROM identities WHERE name_key = ?", (key,)).fetchone()
         if row and not add:
             raise already_enrolled(display, f"to add samples {hint}")
+        if not row:
+            check_look_alike(display, key, self._look_alikes() if looks is None else looks)
         ident = (
             row[0]
             if row
