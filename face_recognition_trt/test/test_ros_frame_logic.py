@@ -64,3 +64,27 @@ def test_live_enrollment_says_frames_arrived_when_some_were_usable():
     live.offer(Sample(None, 0.9))
     assert live.wait(0.01) is False
     assert live.explain() == "1 of 3 frames usable, then no more frames arrived"
+
+
+def test_stage_stats_are_read_while_frames_are_recorded():
+    """The /diagnostics timer reads the window while the frame thread appends to it: a bare deque
+    raised "deque mutated during iteration" in the timer, which ended the node."""
+    from face_recognition_trt.ros.stage_stats import StageStats
+
+    stats = StageStats(max_latency_ms=100.0, window=30)
+    stop = threading.Event()
+
+    def frames():
+        while not stop.is_set():
+            stats.record({f"stage{k}": 0.01 for k in range(20)})
+
+    writer = threading.Thread(target=frames)
+    writer.start()
+    try:
+        for _ in range(3000):
+            level, message, values = stats.status()
+            assert "fps" in values
+    finally:
+        stop.set()
+        writer.join()
+    assert len(stats.frames) == 30

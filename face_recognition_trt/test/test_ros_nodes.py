@@ -521,3 +521,64 @@ def test_a_node_on_a_fleet_gallery_names_people_enrolled_elsewhere_and_survives_
         assert node.stats.errors == 0
     finally:
         db.stop()
+
+
+def test_a_raising_timer_or_service_is_counted_and_the_node_goes_on(ros, gallery, read, monkeypatch):
+    """No callback can end a node: the /diagnostics timer and a service that raise are logged,
+    counted in /diagnostics (errors, last_error), and the node keeps recognising and answering."""
+    from diagnostic_msgs.msg import DiagnosticArray
+    from sensor_msgs.msg import Image
+    from vision_msgs.msg import Detection2DArray
+
+    from face_recognition_trt_interfaces.srv import Forget, ListIdentities
+
+    node = ros.start(node_classes()[3], gallery=gallery)
+    real_status = node.stats.status
+    calls = {"n": 0}
+
+    def flaky_status():
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("diagnostics broke once")
+        return real_status()
+
+    monkeypatch.setattr(node.stats, "status", flaky_status)
+
+    def broken_forget(name):
+        raise ValueError("the gallery blew up")
+
+    monkeypatch.setattr(node.recognizer.gallery, "forget", broken_forget)
+    answer = ros.call(Forget, "forget", Forget.Request(name="Ada"))
+    assert not answer.success and "internal error" in answer.message and "blew up" in answer.message
+    assert ros.call(ListIdentities, "list_identities", ListIdentities.Request()).names == []  # still serving
+    diagnostics = ros.collect(DiagnosticArray, "/diagnostics")
+
+    def counted(messages):  # a report after both failures: the service's and the timer's own
+        for msg in messages:
+            for status in msg.status:
+                values = {kv.key: kv.value for kv in status.values}
+                if status.name.startswith("face_recognition") and int(values.get("errors", 0)) >= 2:
+                    return values
+        return None
+
+    values = diagnostics.wait_for(counted)
+    assert calls["n"] >= 2  # the timer raised once, and went on publishing
+    assert "blew up" in values["last_error"] or "diagnostics broke once" in values["last_error"]
+    faces = ros.collect(Detection2DArray, "faces")
+    ros.publisher(Image, "image_raw").publish(image_msg_of(read("portraits/joe_biden_1.jpg"), sec=3))
+    assert faces.wait_for(lambda m: m and m[0]).header.stamp.sec == 3  # frames go on
+
+
+def test_the_core_log_reaches_rosout(ros, gallery):
+    """The core logs with Python logging (the backend chosen here); the node forwards it to its
+    ROS logger, so it reaches /rosout with the node's name at the same severity."""
+    from rcl_interfaces.msg import Log
+    from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
+
+    qos = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL)
+    rosout = ros.collect(Log, "/rosout", qos)
+    ros.start(node_classes()[3], gallery=gallery, backend="auto")
+    line = rosout.wait_for(
+        lambda m: next((x for x in m if x.name.endswith("face_recognition") and "backend auto" in x.msg), None)
+    )
+    assert line.level == Log.INFO and line.msg.startswith("backends.selection: ")

@@ -14,6 +14,7 @@ from sensor_msgs.msg import Image
 from ..errors import FaceRecognitionError
 from ..frames.camera import CameraConfig, FrameSource, backoff_delays
 from . import parameter_rules as parameters
+from .core_log import forward_core_logs, stop_forwarding
 from .image_conversion import bgr_to_image
 from .node_main import run_node
 from .parameter_declarations import declare_parameters
@@ -24,6 +25,7 @@ class CameraNode(Node):
 
     def __init__(self, **node_options) -> None:
         super().__init__(self.DEFAULT_NAME, **node_options)
+        self.core_log = forward_core_logs(self)  # before the engine is built: its log lines too
         self.values = declare_parameters(self, parameters.CAMERA_PARAMS)
         v = self.values
         self.config = CameraConfig(
@@ -89,6 +91,7 @@ class CameraNode(Node):
         if self.source is not None:
             self.source.close()
             self.source = None
+        stop_forwarding(self.core_log)
 
 
 def main(args=None) -> int:

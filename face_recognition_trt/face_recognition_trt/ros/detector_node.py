@@ -13,6 +13,7 @@ from ..detect.mtcnn import MtcnnDetector
 from ..pipeline import PipelineConfig
 from ..settings import DETECTION, runtime_values
 from . import parameter_rules as parameters
+from .core_log import forward_core_logs, stop_forwarding
 from .detection_output import DetectionOutput
 from .diagnostics_publisher import DiagnosticsPublisher
 from .frame_worker import NewestImageWorker
@@ -29,6 +30,7 @@ class DetectorNode(Node):
 
     def __init__(self, **node_options) -> None:
         super().__init__(self.DEFAULT_NAME, **node_options)
+        self.core_log = forward_core_logs(self)  # before the engine is built: its log lines too
         self.values = declare_parameters(self, parameters.DETECTOR_NODE, self.apply_changes)
         config = PipelineConfig.from_values(self.values)
         self.detector = MtcnnDetector(config.models_dir, config.backend, config.detector, config.max_frame)
@@ -54,7 +56,7 @@ class DetectorNode(Node):
         pass
 
     def close(self) -> None:
-        pass
+        stop_forwarding(self.core_log)
 
 
 def main(args=None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 
+from .callback_guard import guarded
 from .stage_stats import WARN, StageStats
 
 _LEVELS = {0: DiagnosticStatus.OK, 1: DiagnosticStatus.WARN, 2: DiagnosticStatus.ERROR}
@@ -24,11 +25,11 @@ class DiagnosticsPublisher:
         if diagnostic_updater is not None:
             self.updater = diagnostic_updater.Updater(node)
             self.updater.setHardwareID(info.get("backend", "cpu"))
-            self.updater.add(name, self._fill)
+            self.updater.add(name, guarded(node, stats, "diagnostics", self._fill, lambda exc, stat: stat))
         else:
             self.updater = None
             self.publisher = node.create_publisher(DiagnosticArray, "/diagnostics", 1)
-            node.create_timer(1.0, self._publish)
+            node.create_timer(1.0, guarded(node, stats, "diagnostics", self._publish))
 
     def _info(self) -> dict[str, str]:
         return {k: str(v() if callable(v) else v) for k, v in self.info.items()}

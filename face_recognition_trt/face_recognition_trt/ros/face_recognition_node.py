@@ -14,6 +14,7 @@ from sensor_msgs.msg import Image
 from ..recognizer import build_recognizer
 from ..settings import runtime_values
 from . import parameter_rules as parameters
+from .core_log import forward_core_logs, stop_forwarding
 from .detection_output import DetectionOutput
 from .diagnostics_publisher import DiagnosticsPublisher
 from .face_output import FaceOutput
@@ -30,13 +31,14 @@ class FaceRecognitionNode(Node):
 
     def __init__(self, **node_options) -> None:
         super().__init__(self.DEFAULT_NAME, **node_options)
+        self.core_log = forward_core_logs(self)  # before the engine is built: its log lines too
         self.values = declare_parameters(self, parameters.FACE_RECOGNITION_NODE, self.apply_changes)
         self.recognizer = build_recognizer(self.values)
         self.output = FaceOutput(self, self.values)
         self.detection_output = DetectionOutput(self)
         self.stats = StageStats(self.values["max_latency_ms"])
         self.frames = NewestImageWorker(self, self.stats, self.recognize)
-        self.identity_services = IdentityServices(self, self.recognizer, self.values)
+        self.identity_services = IdentityServices(self, self.recognizer, self.values, self.stats)
         pipeline = self.recognizer.pipeline
         spec = pipeline.embedder.spec
         self.diagnostics = DiagnosticsPublisher(
@@ -80,6 +82,7 @@ class FaceRecognitionNode(Node):
 
     def close(self) -> None:
         self.recognizer.gallery.close()
+        stop_forwarding(self.core_log)
 
 
 def main(args=None) -> int:

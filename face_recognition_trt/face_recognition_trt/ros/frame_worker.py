@@ -14,6 +14,7 @@ from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from sensor_msgs.msg import Image
 
 from ..errors import FaceRecognitionError
+from .callback_guard import guarded
 from .frame_slots import NewestFrame
 from .qos import NEWEST_FRAME_QOS
 from .stage_stats import StageStats
@@ -69,7 +70,11 @@ class NewestImageWorker:
         self._newest = NewestFrame()
         self._worker = FrameWorker(node, stats, self._step)
         node.create_subscription(
-            Image, "image_raw", self._on_image, NEWEST_FRAME_QOS, callback_group=MutuallyExclusiveCallbackGroup()
+            Image,
+            "image_raw",
+            guarded(node, stats, "image_raw", self._on_image),
+            NEWEST_FRAME_QOS,
+            callback_group=MutuallyExclusiveCallbackGroup(),
         )
 
     def _on_image(self, msg: Image) -> None:

@@ -16,19 +16,33 @@ from face_recognition_trt_interfaces.srv import Enroll, Forget, ListIdentities
 from ..errors import FaceRecognitionError
 from ..names import validate_name
 from ..recognizer import Recognizer
+from .callback_guard import guarded
 from .image_conversion import image_to_bgr
 from .live_enrollment import LiveEnrollment
+from .stage_stats import StageStats
+
+
+def _failed(exc: Exception, request, response):
+    """The answer of a service whose callback raised unexpectedly: a refusal saying why."""
+    if hasattr(response, "success"):
+        response.success = False
+    if hasattr(response, "message"):
+        response.message = f"internal error: {exc!r}"
+    return response
 
 
 class IdentityServices:
-    def __init__(self, node, recognizer: Recognizer, values: dict) -> None:
+    def __init__(self, node, recognizer: Recognizer, values: dict, stats: StageStats | None = None) -> None:
         self.node, self.recognizer, self.values = node, recognizer, values
         self.live: LiveEnrollment | None = None
         self._lock = threading.Lock()
         group = MutuallyExclusiveCallbackGroup()  # one service call at a time, apart from the frames
-        node.create_service(Enroll, "enroll", self.enroll, callback_group=group)
-        node.create_service(Forget, "forget", self.forget, callback_group=group)
-        node.create_service(ListIdentities, "list_identities", self.list_identities, callback_group=group)
+        for srv, name, callback in (
+            (Enroll, "enroll", self.enroll),
+            (Forget, "forget", self.forget),
+            (ListIdentities, "list_identities", self.list_identities),
+        ):
+            node.create_service(srv, name, guarded(node, stats, name, callback, _failed), callback_group=group)
 
     # --- frames from the processing timer -------------------------------------------------------
 

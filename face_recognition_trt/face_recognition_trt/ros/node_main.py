@@ -41,7 +41,15 @@ def run_node(node_class, args=None) -> int:
         executor = MultiThreadedExecutor(num_threads=4)
         executor.add_node(node)
         while not stop.is_set() and rclpy.ok():
-            executor.spin_once(timeout_sec=SPIN_PERIOD)
+            try:
+                executor.spin_once(timeout_sec=SPIN_PERIOD)
+            except Exception as exc:  # noqa: BLE001 - a callback without a guard (callback_guard.py)
+                if stop.is_set() or not rclpy.ok():
+                    break
+                stats = getattr(node, "stats", None)
+                if stats is not None:
+                    stats.error(f"callback: {exc!r}")
+                node.get_logger().error(f"a callback failed: {exc!r}", throttle_duration_sec=5.0)
     except (FaceRecognitionError, ParameterException) as exc:
         rclpy.logging.get_logger(node_class.DEFAULT_NAME).error(f"cannot start: {exc}")
         code = 1

@@ -19,6 +19,8 @@ from ..detect.mtcnn import Detections
 from ..recognizer import build_recognizer
 from ..settings import runtime_values
 from . import parameter_rules as parameters
+from .callback_guard import guarded
+from .core_log import forward_core_logs, stop_forwarding
 from .detection_messages import msg_to_boxes, msg_to_landmarks, stamp_key
 from .diagnostics_publisher import DiagnosticsPublisher
 from .face_output import FaceOutput
@@ -37,6 +39,7 @@ class RecognizerNode(Node):
 
     def __init__(self, **node_options) -> None:
         super().__init__(self.DEFAULT_NAME, **node_options)
+        self.core_log = forward_core_logs(self)  # before the engine is built: its log lines too
         self.values = declare_parameters(self, parameters.RECOGNIZER_NODE, self.apply_changes)
         self.recognizer = build_recognizer(self.values)
         self.output = FaceOutput(self, self.values)
@@ -44,10 +47,15 @@ class RecognizerNode(Node):
         self.pairing = StampPairing()
         self.worker = FrameWorker(self, self.stats, self.recognize_paired)
         inputs = MutuallyExclusiveCallbackGroup()  # apart from the worker: inputs arrive while it works
-        self.create_subscription(Image, "image_raw", self.on_image, PAIRING_QOS, callback_group=inputs)
-        self.create_subscription(Detection2DArray, "faces/detections", self.on_detections, 5, callback_group=inputs)
-        self.create_subscription(FaceLandmarks, "faces/landmarks", self.on_landmarks, 5, callback_group=inputs)
-        self.identity_services = IdentityServices(self, self.recognizer, self.values)
+        for msg_type, topic, callback, qos in (
+            (Image, "image_raw", self.on_image, PAIRING_QOS),
+            (Detection2DArray, "faces/detections", self.on_detections, 5),
+            (FaceLandmarks, "faces/landmarks", self.on_landmarks, 5),
+        ):
+            self.create_subscription(
+                msg_type, topic, guarded(self, self.stats, topic, callback), qos, callback_group=inputs
+            )
+        self.identity_services = IdentityServices(self, self.recognizer, self.values, self.stats)
         spec = self.recognizer.pipeline.embedder.spec
         self.diagnostics = DiagnosticsPublisher(
             self,
@@ -105,6 +113,7 @@ class RecognizerNode(Node):
 
     def close(self) -> None:
         self.recognizer.gallery.close()
+        stop_forwarding(self.core_log)
 
 
 def main(args=None) -> int:

@@ -7,13 +7,17 @@ when that package is installed, else as a DiagnosticArray of their own (diagnost
 from __future__ import annotations
 
 import collections
+import threading
 import time
 
 OK, WARN, ERROR = 0, 1, 2
 
 
 class StageStats:
-    """Rolling window of processed frames: timings per stage, drops, and the resulting status."""
+    """Rolling window of processed frames: timings per stage, drops, and the resulting status.
+
+    Safe under concurrent use: the frame thread records while the /diagnostics timer reads (a bare
+    deque raised "mutated during iteration" in the timer, which ended the node)."""
 
     def __init__(self, max_latency_ms: float, window: int = 30) -> None:
         self.max_latency_ms = max_latency_ms
@@ -21,28 +25,38 @@ class StageStats:
         self.dropped = 0
         self.errors = 0
         self.last_error = ""
+        self._lock = threading.Lock()
 
     def record(self, timings: dict[str, float], now: float | None = None) -> None:
-        self.frames.append((time.monotonic() if now is None else now, dict(timings)))
+        entry = (time.monotonic() if now is None else now, dict(timings))
+        with self._lock:
+            self.frames.append(entry)
 
     def drop(self, count: int = 1) -> None:
         """A frame arrived while the previous was still being processed and was replaced."""
-        self.dropped += count
+        with self._lock:
+            self.dropped += count
 
     def error(self, message: str) -> None:
-        self.errors += 1
-        self.last_error = message
+        with self._lock:
+            self.errors += 1
+            self.last_error = message
+
+    def _window(self) -> list:
+        with self._lock:
+            return list(self.frames)
 
     def fps(self) -> float:
-        if len(self.frames) < 2:
+        frames = self._window()
+        if len(frames) < 2:
             return 0.0
-        span = self.frames[-1][0] - self.frames[0][0]
-        return (len(self.frames) - 1) / span if span > 0 else 0.0
+        span = frames[-1][0] - frames[0][0]
+        return (len(frames) - 1) / span if span > 0 else 0.0
 
     def latency_ms(self) -> dict[str, float]:
         """Median milliseconds per stage over the window."""
         stages: dict[str, list[float]] = {}
-        for _, timings in self.frames:
+        for _, timings in self._window():
             for name, seconds in timings.items():
                 stages.setdefault(name, []).append(seconds * 1000)
         return {name: sorted(v)[len(v) // 2] for name, v in stages.items()}
@@ -55,7 +69,7 @@ class StageStats:
         values.update({f"{name}_ms": f"{ms:.1f}" for name, ms in latency.items()})
         if self.last_error:
             values["last_error"] = self.last_error
-        if not self.frames:
+        if not self._window():
             return WARN, "no frames processed yet", values
         if total > 2 * self.max_latency_ms:
             return ERROR, f"frames take {total:.0f} ms, over twice the limit of {self.max_latency_ms:.0f} ms", values
