@@ -582,3 +582,28 @@ def test_the_core_log_reaches_rosout(ros, gallery):
         lambda m: next((x for x in m if x.name.endswith("face_recognition") and "backend auto" in x.msg), None)
     )
     assert line.level == Log.INFO and line.msg.startswith("backends.selection: ")
+
+
+def test_forget_and_list_answer_while_a_live_enrollment_waits_for_faces(ros, gallery, read):
+    """A live /enroll waits up to enroll_timeout for faces; /forget and /list_identities must not
+    wait behind it."""
+    import threading
+
+    from face_recognition_trt_interfaces.srv import Enroll, Forget, ListIdentities
+
+    node = ros.start(node_classes()[3], gallery=gallery, enroll_timeout=60.0)
+    assert ros.call(Enroll, "enroll", enroll_request("Ada", read("portraits/joe_biden_1.jpg"))).success
+    waiting: dict = {}
+    enroll = threading.Thread(target=lambda: waiting.update(r=ros.call(Enroll, "enroll", enroll_request("Bo"))))
+    enroll.start()  # no camera frames arrive: it waits
+    deadline = time.monotonic() + 30
+    while node.identity_services.live is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert node.identity_services.live is not None  # the live enrollment is waiting now
+    listed = ros.call(ListIdentities, "list_identities", ListIdentities.Request())
+    forgot = ros.call(Forget, "forget", Forget.Request(name="Ada"))
+    assert listed.names == ["Ada"] and forgot.success
+    assert enroll.is_alive() and "r" not in waiting  # both answered while the enrollment still waited
+    node.identity_services.cancel_live()
+    enroll.join(timeout=30)
+    assert not waiting["r"].success and "cancelled" in waiting["r"].message

@@ -36,11 +36,13 @@ class IdentityServices:
         self.node, self.recognizer, self.values = node, recognizer, values
         self.live: LiveEnrollment | None = None
         self._lock = threading.Lock()
-        group = MutuallyExclusiveCallbackGroup()  # one service call at a time, apart from the frames
-        for srv, name, callback in (
-            (Enroll, "enroll", self.enroll),
-            (Forget, "forget", self.forget),
-            (ListIdentities, "list_identities", self.list_identities),
+        # Apart from the frames; and enroll apart from forget and list, which answer while a live
+        # enrollment waits for faces (up to enroll_timeout). The gallery serialises its own writes.
+        enrolling, managing = MutuallyExclusiveCallbackGroup(), MutuallyExclusiveCallbackGroup()
+        for srv, name, callback, group in (
+            (Enroll, "enroll", self.enroll, enrolling),
+            (Forget, "forget", self.forget, managing),
+            (ListIdentities, "list_identities", self.list_identities, managing),
         ):
             node.create_service(srv, name, guarded(node, stats, name, callback, _failed), callback_group=group)
 
