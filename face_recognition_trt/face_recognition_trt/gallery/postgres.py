@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -40,8 +39,8 @@ from .base import (
     rename_clash,
     tampered,
 )
-from .postgres_connection import LOCK_TIMEOUT_S, Database, first_line
-from .postgres_schema import SCHEMA, open_or_create, public_can_connect, q
+from .postgres_connection import Database, first_line
+from .postgres_schema import open_or_create, public_can_connect, q, rewrite_tables
 from .replica import GalleryReplica
 
 log = logging.getLogger(__name__)
@@ -368,45 +367,7 @@ class PostgresGallery:
     def scrub(self) -> bool:
         """Rewrite the tables (VACUUM FULL), so the database files keep no deleted row. Needs the
         tables' owner; the write-ahead log, replicas and backups are the operator's (docs/fleet.md)."""
-        # VACUUM by anyone but the owner only warns that it skipped the table: ask first.
-        owner = self._db.read(
-            lambda conn: conn.execute(
-                "SELECT bool_and(pg_has_role(current_user, relowner, 'USAGE')) FROM pg_class "
-                "WHERE oid IN (%s::regclass, %s::regclass)",
-                (f"{SCHEMA}.samples", f"{SCHEMA}.identities"),
-            ).fetchone()[0]
-        )
-        if not owner:
-            raise GalleryError(
-                f"only the owner of the gallery's tables in {self._where} can rewrite them: run "
-                "`identities scrub` as the tables' owner"
-            )
-        with self._db.lock:
-            conn = self._db.writer()
-            conn.rollback()
-            conn.autocommit = True
-            try:
-                # Rewriting big tables may take long: no statement limit, but the lock wait stays
-                # bounded (an open read transaction, a robot's or a pg_dump's, would hold it off
-                # forever, and everyone else would queue behind the scrub).
-                conn.execute("SET statement_timeout = 0")
-                conn.execute(q("VACUUM FULL {s}.samples, {s}.identities"))
-            except psycopg.errors.LockNotAvailable:
-                raise GalleryError(
-                    f"identities scrub waited {LOCK_TIMEOUT_S} s for other sessions on {self._where} to finish "
-                    "their transactions (an idle robot in a transaction, a pg_dump) and gave up; nothing was "
-                    "rewritten: try again when they are done"
-                ) from None
-            except psycopg.Error as exc:
-                raise GalleryError(
-                    f"the gallery database {self._where} refused to rewrite the tables "
-                    f"({first_line(exc, self._db.password)}); run `identities scrub` as the tables' owner"
-                ) from None
-            finally:
-                if not conn.closed:
-                    with contextlib.suppress(psycopg.Error):  # a broken connection is opened again
-                        conn.execute("RESET statement_timeout")
-                        conn.autocommit = False
+        rewrite_tables(self._db)
         self.erase_pending = False
         return True
 

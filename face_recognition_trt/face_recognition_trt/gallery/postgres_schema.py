@@ -1,8 +1,10 @@
-"""The gallery's tables in PostgreSQL: created by the first user who opens an empty database, and
-checked by everyone after (embedder, dimension, schema version), one opener at a time."""
+"""The gallery's tables in PostgreSQL: created by the first user who opens an empty database,
+checked by everyone after (embedder, dimension, schema version), one opener at a time; and
+rewritten by `identities scrub`."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import psycopg
@@ -11,7 +13,7 @@ from psycopg import sql
 
 from ..errors import GalleryError
 from .base import SCHEMA_VERSION, check_meta
-from .postgres_connection import Database, first_line
+from .postgres_connection import LOCK_TIMEOUT_S, Database, first_line
 from .replica import CHANNEL
 
 SCHEMA = "face_gallery"  # one gallery per database, in its own schema (least-privilege grants: docs/fleet.md)
@@ -113,3 +115,45 @@ def _create(conn: psycopg.Connection, db: Database, embedder: str, embedder_vers
     }
     with conn.cursor() as cur:
         cur.executemany(q("INSERT INTO {s}.meta VALUES (%s, %s)"), list(meta.items()))
+
+
+def rewrite_tables(db: Database) -> None:
+    """VACUUM FULL of both tables (`identities scrub`): the database files then keep no deleted row.
+    Only the tables' owner can; a lock held by an open transaction (an idle robot's, a pg_dump's) is
+    waited for LOCK_TIMEOUT_S at most, since everyone else would queue behind the rewrite."""
+    # VACUUM by anyone but the owner only warns that it skipped the table: ask first.
+    owner = db.read(
+        lambda conn: conn.execute(
+            "SELECT bool_and(pg_has_role(current_user, relowner, 'USAGE')) FROM pg_class "
+            "WHERE oid IN (%s::regclass, %s::regclass)",
+            (f"{SCHEMA}.samples", f"{SCHEMA}.identities"),
+        ).fetchone()[0]
+    )
+    if not owner:
+        raise GalleryError(
+            f"only the owner of the gallery's tables in {db.where} can rewrite them: run "
+            "`identities scrub` as the tables' owner"
+        )
+    with db.lock:
+        conn = db.writer()
+        conn.rollback()
+        conn.autocommit = True
+        try:
+            conn.execute("SET statement_timeout = 0")  # big tables take long; the lock wait stays bounded
+            conn.execute(q("VACUUM FULL {s}.samples, {s}.identities"))
+        except psycopg.errors.LockNotAvailable:
+            raise GalleryError(
+                f"identities scrub waited {LOCK_TIMEOUT_S} s for other sessions on {db.where} to finish "
+                "their transactions (an idle robot in a transaction, a pg_dump) and gave up; nothing was "
+                "rewritten: try again when they are done"
+            ) from None
+        except psycopg.Error as exc:
+            raise GalleryError(
+                f"the gallery database {db.where} refused to rewrite the tables "
+                f"({first_line(exc, db.password)}); run `identities scrub` as the tables' owner"
+            ) from None
+        finally:
+            if not conn.closed:
+                with contextlib.suppress(psycopg.Error):  # a broken connection is opened again
+                    conn.execute("RESET statement_timeout")
+                    conn.autocommit = False
