@@ -5,10 +5,11 @@
 # (../shared/aarch64/arm64_chroot.sh: qemu-user, Python 3.11) give the same boxes, landmarks and
 # identities as on this x86_64 machine. Correctness only: emulation is 25-45x slower than native.
 # A tool, not a CI step (about 10 minutes the first time). Root, Debian 12; run tools/setup.sh first.
-# Usage: bash tools/check_aarch64.sh [ROOT]     (ROOT: the arm64 chroot, default /tmp/arm64root)
+# Usage: bash tools/check_aarch64.sh [ROOT]     (ROOT: the arm64 chroot; default: a folder in the
+#        temporary directory, kept for the next run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=${1:-/tmp/arm64root}
+ROOT=${1:-${TMPDIR:-$(dirname "$(mktemp -u)")}/face_recognition_trt-arm64root}
 CHROOT=../shared/aarch64/arm64_chroot.sh
 PY=.venv/bin/python
 [ -x "$PY" ] || { echo "run tools/setup.sh first" >&2; exit 1; }
