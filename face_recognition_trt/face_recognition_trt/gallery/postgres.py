@@ -264,21 +264,19 @@ class PostgresGallery:
 
         ids: set[int] = set()
 
-        looks: dict[str, tuple[str, str]] | None = None  # one look-alike index for the whole import
+        def work(conn) -> list[IdentityInfo]:
+            looks = self._look_alikes(conn)  # one look-alike index for the whole import
 
-        def enroll_one(conn, name: str, samples: list[Sample]) -> int:
-            nonlocal looks
-            if looks is None:
-                looks = self._look_alikes(conn)
-            identity_id, total = self._enroll_in_transaction(
-                conn, name, samples, add_to_existing, "import with --merge", skip_known=True, looks=looks
-            )
-            ids.add(identity_id)
-            return total
+            def enroll_one(name: str, samples: list[Sample]) -> int:
+                identity_id, total = self._enroll_in_transaction(
+                    conn, name, samples, add_to_existing, "import with --merge", skip_known=True, looks=looks
+                )
+                ids.add(identity_id)
+                return total
 
-        done = self._db.run(
-            lambda conn: enroll_each(identities, partial(enroll_one, conn), progress), "import", bounded=False
-        )
+            return enroll_each(identities, enroll_one, progress)
+
+        done = self._db.run(work, "import", bounded=False)
         self._changed(ids)
         return done
 
